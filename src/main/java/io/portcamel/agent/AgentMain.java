@@ -1,7 +1,65 @@
 package io.portcamel.agent;
 
+import io.portcamel.agent.cli.RenderCommand;
+import io.portcamel.agent.config.AgentConfiguration;
+import io.portcamel.agent.config.AgentSettings;
+import io.portcamel.agent.config.ConfigException;
+import io.portcamel.agent.config.DotEnv;
+import io.portcamel.agent.mapping.JqEnvironment;
+import io.portcamel.agent.mapping.MappingException;
+import io.portcamel.agent.mapping.MappingRegistry;
+
+import net.thisptr.jackson.jq.Scope;
+
+import org.apache.camel.main.Main;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * {@code java -jar port-camel-agent.jar} runs the agent; {@code … render --mapping F --event F} previews a mapping.
+ * Settings and mappings are validated before Camel starts, so a bad one costs one clear line, not a stack trace.
+ */
 public final class AgentMain {
+    private AgentMain() { }
+
     public static void main(String[] args) throws Exception {
-        System.out.println("skeleton");
+        if (args.length > 0 && args[0].equals("render")) {
+            System.exit(RenderCommand.run(Arrays.copyOfRange(args, 1, args.length), DotEnv.environment(Path.of(".env")),
+                    System.out, System.err));
+        }
+        Map<String, String> env = DotEnv.environment(Path.of(".env"));
+        Main main;
+        try {
+            AgentSettings settings = AgentSettings.from(env);
+            configureLogging(settings.slf4jLevel());
+            Proxies.toSystemProperties(env);
+            main = createMain(settings, Clock.systemUTC());
+        } catch (ConfigException | MappingException e) {
+            System.err.println("port-camel-agent: cannot start: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        main.run();
+    }
+
+    /** The Camel Main for these settings, not started; shared by {@link #main} and the tests. */
+    public static Main createMain(AgentSettings settings, Clock clock) throws MappingException {
+        Scope jq = JqEnvironment.rootScope(JqEnvironment.mappingEnv(settings.env()));
+        MappingRegistry mappings = new MappingRegistry(settings.mappingFile(), jq);
+        Main main = new Main();
+        // the jar's own application.properties first, then the one in the working directory (user edits win)
+        main.setPropertyPlaceholderLocations(
+                "classpath:application.properties;optional=true,file:application.properties;optional=true");
+        main.setInitialProperties(settings.routeProperties());
+        main.configure().addConfiguration(new AgentConfiguration(settings, mappings, jq, clock));
+        return main;
+    }
+
+    /** LOG_LEVEL as port-agent spells it, applied before the first logger exists. */
+    static void configureLogging(String level) {
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
     }
 }

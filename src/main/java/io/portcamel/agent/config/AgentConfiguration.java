@@ -1,0 +1,112 @@
+package io.portcamel.agent.config;
+
+import io.portcamel.agent.ingress.KafkaOffsets;
+import io.portcamel.agent.ingress.PortKafkaClientFactory;
+import io.portcamel.agent.ingress.PortPolling;
+import io.portcamel.agent.ingress.WebhookIngress;
+import io.portcamel.agent.mapping.MappingRegistry;
+import io.portcamel.agent.port.PortApi;
+import io.portcamel.agent.port.PortTokenCache;
+import io.portcamel.agent.port.RunReporter;
+import io.portcamel.agent.run.RunDispatcher;
+import io.portcamel.agent.run.RunIntake;
+import io.portcamel.agent.security.FieldDecryptor;
+import io.portcamel.agent.security.PortSignature;
+import io.portcamel.agent.security.SecretMasker;
+import io.portcamel.agent.targets.TargetCall;
+
+import net.thisptr.jackson.jq.Scope;
+
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.spi.Registry;
+import org.apache.camel.support.jsse.SSLContextParameters;
+import org.apache.camel.support.jsse.TrustManagersParameters;
+import org.apache.hc.client5.http.ssl.DefaultHostnameVerifier;
+import org.apache.hc.client5.http.ssl.NoopHostnameVerifier;
+
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * Wires the agent's beans into Camel's registry under the names the YAML routes use
+ * ({@code bean: {ref: dispatcher, ...}}). Settings and mappings arrive already validated.
+ */
+public class AgentConfiguration implements CamelConfiguration {
+    private final AgentSettings settings;
+    private final MappingRegistry mappings;
+    private final Scope jqScope;
+    private final Clock clock;
+
+    public AgentConfiguration(AgentSettings settings, MappingRegistry mappings, Scope jqScope, Clock clock) {
+        this.settings = settings;
+        this.mappings = mappings;
+        this.jqScope = jqScope;
+        this.clock = clock;
+    }
+
+    @Override
+    public void configure(CamelContext context) {
+        Registry r = context.getRegistry();
+        ProducerTemplate template = context.createProducerTemplate();
+        SecretMasker masker = new SecretMasker(settings.env());
+        PortSignature signature = new PortSignature(settings.clientSecret());
+        PortApi portApi = new PortApi(template, masker);
+        RunReporter reporter = new RunReporter(portApi);
+
+        r.bind("agentSettings", settings);
+        // camel-jq uses a registry Scope as its root scope: routes' jq sees the same functions as the mappings
+        r.bind("jqScope", Scope.class, jqScope);
+        r.bind("mappings", mappings);
+        r.bind("masker", masker);
+        r.bind("portToken", new PortTokenCache(template, settings.clientId(), settings.clientSecret(), clock));
+        r.bind("portApi", portApi);
+        r.bind("runReporter", reporter);
+        r.bind("intake", new RunIntake(signature, settings.runsTopic()));
+        r.bind("dispatcher", new RunDispatcher(mappings, new FieldDecryptor(settings.clientSecret()), reporter, masker,
+                settings.detailedLogging()));
+        r.bind("targetCall", new TargetCall(signature, clock));
+        r.bind("kafkaOffsets", new KafkaOffsets());
+        r.bind("portKafkaClientFactory", new PortKafkaClientFactory(settings, portApi));
+        r.bind("portPolling", new PortPolling(portApi, settings, clock, () -> stopAgent(context)));
+        r.bind("webhookIngress", new WebhookIngress(signature, clock, settings.webhookMaxSkewSeconds()));
+        bindTargetTls(r);
+    }
+
+    /** WEBHOOK_VERIFY_SSL applies to target calls only, as in port-agent; Port itself is always verified. */
+    private void bindTargetTls(Registry r) {
+        SSLContextParameters tls = new SSLContextParameters();
+        if (settings.webhookVerifySsl()) {
+            r.bind("targetHostnameVerifier", new DefaultHostnameVerifier());
+        } else {
+            TrustManagersParameters trustAll = new TrustManagersParameters();
+            trustAll.setTrustManager(new X509TrustManager() {
+                @Override
+                public void checkClientTrusted(X509Certificate[] chain, String authType) { }
+
+                @Override
+                public void checkServerTrusted(X509Certificate[] chain, String authType) { }
+
+                @Override
+                public X509Certificate[] getAcceptedIssuers() {
+                    return new X509Certificate[0];
+                }
+            });
+            tls.setTrustManagers(trustAll);
+            r.bind("targetHostnameVerifier", NoopHostnameVerifier.INSTANCE);
+        }
+        r.bind("targetTls", tls);
+    }
+
+    private static void stopAgent(CamelContext context) {
+        Thread t = new Thread(() -> {
+            context.stop();
+            System.exit(3);
+        }, "agent-give-up");
+        t.setDaemon(false);
+        t.start();
+    }
+}

@@ -1,0 +1,73 @@
+package io.portcamel.agent;
+
+import io.portcamel.agent.config.AgentSettings;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.main.Main;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The agent started in the test JVM exactly as {@link AgentMain} starts it (same Main, same routes/ and
+ * application.properties from the checkout), with an environment given as a map instead of the process's.
+ */
+public final class RunningAgent implements AutoCloseable {
+    private final Main main;
+    private final int httpPort;
+
+    private RunningAgent(Main main, int httpPort) {
+        this.main = main;
+        this.httpPort = httpPort;
+    }
+
+    public static RunningAgent start(Map<String, String> env) throws Exception {
+        return start(env, Map.of());
+    }
+
+    public static RunningAgent start(Map<String, String> env, Map<String, String> camelOverrides) throws Exception {
+        int port = freePort();
+        Main main = AgentMain.createMain(AgentSettings.from(env), Clock.systemUTC());
+        Properties overrides = new Properties();
+        overrides.setProperty("camel.server.port", String.valueOf(port));
+        overrides.setProperty("camel.server.host", "127.0.0.1");
+        overrides.putAll(camelOverrides);
+        main.setOverrideProperties(overrides);
+        main.start();
+        return new RunningAgent(main, port);
+    }
+
+    /** The minimal environment every test starts from (Port on the given base URL). */
+    public static Map<String, String> baseEnv(String portBaseUrl) {
+        Map<String, String> env = new HashMap<>();
+        env.put("PORT_ORG_ID", "org_test");
+        env.put("PORT_CLIENT_ID", "test-client-id");
+        env.put("PORT_CLIENT_SECRET", TestSecrets.CLIENT_SECRET);
+        env.put("PORT_API_BASE_URL", portBaseUrl);
+        env.put("DETAILED_LOGGING", "true");
+        return env;
+    }
+
+    public CamelContext context() {
+        return main.getCamelContext();
+    }
+
+    public int httpPort() {
+        return httpPort;
+    }
+
+    @Override
+    public void close() throws Exception {
+        main.stop();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
