@@ -46,6 +46,7 @@ public class PortKafkaClientFactory extends DefaultKafkaClientFactory {
     public Consumer getConsumer(Properties props) {
         Credentials c = credentials();
         props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, c.brokers());
+        props.put(CommonClientConfigs.GROUP_ID_CONFIG, groupId());
         props.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, settings.kafkaSecurityProtocol());
         if (!"NONE".equals(settings.kafkaAuthenticationMechanism())) {
             props.put(SaslConfigs.SASL_MECHANISM, settings.kafkaAuthenticationMechanism());
