@@ -8,6 +8,8 @@ import io.portcamel.agent.config.DotEnv;
 import io.portcamel.agent.mapping.JqEnvironment;
 import io.portcamel.agent.mapping.MappingException;
 import io.portcamel.agent.mapping.MappingRegistry;
+import io.portcamel.agent.store.StoreSettings;
+import io.portcamel.agent.store.TrackingStore;
 
 import net.thisptr.jackson.jq.Scope;
 
@@ -49,12 +51,19 @@ public final class AgentMain {
     public static Main createMain(AgentSettings settings, Clock clock) throws MappingException {
         Scope jq = JqEnvironment.rootScope(JqEnvironment.mappingEnv(settings.env()));
         MappingRegistry mappings = new MappingRegistry(settings.mappingFile(), jq);
+        TrackingStore store = TrackingStore.open(StoreSettings.from(settings.env()), settings.clientSecret(), clock);
         Main main = new Main();
-        // the jar's own application.properties first, then the one in the working directory (user edits win)
+        // the working directory's application.properties wins over the jar's copy (the first location that has a key wins)
         main.setPropertyPlaceholderLocations(
-                "classpath:application.properties;optional=true,file:application.properties;optional=true");
+                "file:application.properties;optional=true,classpath:application.properties;optional=true");
         main.setInitialProperties(settings.routeProperties());
-        main.configure().addConfiguration(new AgentConfiguration(settings, mappings, jq, clock));
+        main.configure().addConfiguration(new AgentConfiguration(settings, mappings, jq, clock, store));
+        main.addMainListener(new org.apache.camel.main.MainListenerSupport() {
+            @Override
+            public void afterStop(org.apache.camel.main.BaseMainSupport m) {
+                store.close();
+            }
+        });
         return main;
     }
 

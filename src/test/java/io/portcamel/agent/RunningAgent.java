@@ -49,6 +49,8 @@ public final class RunningAgent implements AutoCloseable {
         env.put("PORT_CLIENT_SECRET", TestSecrets.CLIENT_SECRET);
         env.put("PORT_API_BASE_URL", portBaseUrl);
         env.put("DETAILED_LOGGING", "true");
+        // each in-JVM agent its own store (the default H2 file under ./data admits one process at a time)
+        env.put("TRACKING_JDBC_URL", "jdbc:h2:mem:agent-" + java.util.UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
         return env;
     }
 

@@ -13,7 +13,14 @@ import io.portcamel.agent.run.RunIntake;
 import io.portcamel.agent.security.FieldDecryptor;
 import io.portcamel.agent.security.PortSignature;
 import io.portcamel.agent.security.SecretMasker;
+import io.portcamel.agent.store.TrackingStore;
 import io.portcamel.agent.targets.TargetCall;
+import io.portcamel.agent.tracking.CamelTargetHttp;
+import io.portcamel.agent.tracking.TrackingService;
+import io.portcamel.agent.tracking.azure.AzureDevOpsTracker;
+import io.portcamel.agent.tracking.azure.AzureWebhookTracker;
+import io.portcamel.agent.tracking.circleci.CircleCiTracker;
+import io.portcamel.agent.tracking.workorder.WorkOrderTracker;
 
 import net.thisptr.jackson.jq.Scope;
 
@@ -28,6 +35,7 @@ import org.apache.hc.client5.http.ssl.NoopHostnameVerifier;
 
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.util.List;
 
 import javax.net.ssl.X509TrustManager;
 
@@ -40,12 +48,14 @@ public class AgentConfiguration implements CamelConfiguration {
     private final MappingRegistry mappings;
     private final Scope jqScope;
     private final Clock clock;
+    private final TrackingStore store;
 
-    public AgentConfiguration(AgentSettings settings, MappingRegistry mappings, Scope jqScope, Clock clock) {
+    public AgentConfiguration(AgentSettings settings, MappingRegistry mappings, Scope jqScope, Clock clock, TrackingStore store) {
         this.settings = settings;
         this.mappings = mappings;
         this.jqScope = jqScope;
         this.clock = clock;
+        this.store = store;
     }
 
     @Override
@@ -66,9 +76,16 @@ public class AgentConfiguration implements CamelConfiguration {
         r.bind("portApi", portApi);
         r.bind("runReporter", reporter);
         r.bind("intake", new RunIntake(signature, settings.runsTopic()));
+        TrackingService tracking = new TrackingService(store, List.of(new CircleCiTracker(clock), new AzureDevOpsTracker(clock),
+                new AzureWebhookTracker(clock), new WorkOrderTracker(clock)), new CamelTargetHttp(template), reporter, portApi,
+                mappings, settings.trackingSettings(), clock);
+        r.bind("trackingStore", store);
+        r.bind("tracking", tracking);
+        // polls run in parallel on a bounded pool: a slow CI API delays its own runs, not the others
+        r.bind("trackingPool", context.getExecutorServiceManager().newFixedThreadPool(this, "tracking", io.portcamel.agent.store.StoreSettings.from(settings.env()).poolSize()));
         r.bind("dispatcher", new RunDispatcher(mappings, new FieldDecryptor(settings.clientSecret()), reporter, masker,
-                settings.detailedLogging()));
-        r.bind("targetCall", new TargetCall(signature, clock));
+                settings.detailedLogging(), tracking));
+        r.bind("targetCall", new TargetCall(signature, clock, settings.env()));
         r.bind("kafkaOffsets", new KafkaOffsets());
         r.bind("portKafkaClientFactory", new PortKafkaClientFactory(settings, portApi));
         r.bind("portPolling", new PortPolling(portApi, settings, clock, () -> stopAgent(context)));

@@ -89,6 +89,7 @@ public record AgentSettings(
             throw new ConfigException("WEBHOOK_INGRESS_PATH", webhookPath, "must start with '/'");
         }
 
+        trackingSettings(env); // validated now, so a bad value stops start-up
         return new AgentSettings(orgId, clientId, clientSecret, baseUrl, streamer,
                 e.oneOfText("LOG_LEVEL", "INFO", Set.of("trace", "debug", "info", "warning", "warn", "error", "critical")),
                 e.bool("DETAILED_LOGGING", true), local, bootstrap.trim(), protocol, mechanism,
@@ -109,6 +110,24 @@ public record AgentSettings(
                 e.bool("WEBHOOK_INGRESS_ENABLED", true), webhookPath,
                 e.positiveInt("WEBHOOK_MAX_SKEW_SECONDS", 300),
                 Map.copyOf(env));
+    }
+
+    /** Defaults for tracked runs (a mapping's track field can override deadline and interval). */
+    public io.portcamel.agent.tracking.TrackingService.Settings trackingSettings() {
+        return trackingSettings(env);
+    }
+
+    static io.portcamel.agent.tracking.TrackingService.Settings trackingSettings(Map<String, String> env) {
+        Env e = new Env(env);
+        int interval = e.positiveInt("TRACKING_POLL_INTERVAL_SECONDS", 10);
+        int max = e.positiveInt("TRACKING_MAX_POLL_INTERVAL_SECONDS", 60);
+        if (max < interval) {
+            throw new ConfigException("TRACKING_MAX_POLL_INTERVAL_SECONDS", String.valueOf(max),
+                    "must not be below TRACKING_POLL_INTERVAL_SECONDS (" + interval + ")");
+        }
+        return new io.portcamel.agent.tracking.TrackingService.Settings(
+                e.positiveInt("TRACKING_DEFAULT_DEADLINE_SECONDS", 7200), interval, max,
+                e.positiveInt("TRACKING_BATCH_SIZE", 50));
     }
 
     /** Kafka brokers given locally (local mode or explicit servers) instead of fetched from Port. */

@@ -11,6 +11,7 @@ import java.time.Clock;
 /** Port calling the agent over HTTP: only correctly signed, fresh requests get through; the rest get 401. */
 public class WebhookIngress {
     private static final Logger LOG = LoggerFactory.getLogger(WebhookIngress.class);
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final PortSignature signature;
     private final Clock clock;
@@ -22,8 +23,8 @@ public class WebhookIngress {
         this.maxSkewSeconds = maxSkewSeconds;
     }
 
-    /** True when the request is signed by Port; otherwise the reason is in the variable {@code refusal}. */
-    public boolean verify(Exchange exchange) {
+    /** Sets the variable {@code signed}; when the request is not signed by Port, the reason is in {@code refusal}. */
+    public void verify(Exchange exchange) {
         byte[] body = exchange.getMessage().getBody(byte[].class);
         PortSignature.Verdict v = signature.verifyWebhook(
                 exchange.getMessage().getHeader(PortSignature.SIGNATURE_HEADER, String.class),
@@ -36,6 +37,12 @@ public class WebhookIngress {
         }
         // keep the raw bytes for the dispatch (signature checked over exactly these)
         exchange.getMessage().setBody(body);
-        return v.valid();
+        exchange.setVariable("signed", v.valid());
+    }
+
+    /** The 401 answer, with the reason (JSON-escaped). */
+    public String refusalBody(Exchange exchange) {
+        return JSON.createObjectNode().put("ok", false).put("error", "unauthorized")
+                .put("message", exchange.getVariable("refusal", "", String.class)).toString();
     }
 }

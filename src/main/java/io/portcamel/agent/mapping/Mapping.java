@@ -51,10 +51,13 @@ public final class Mapping {
     private final Template body;
     private final Map<String, Template> report;
     private final List<String> fieldsToDecryptPaths;
+    private final TrackSpec track;
+    private final Template entity;
+    private final BodySignature bodySignature;
 
     Mapping(int index, ObjectNode raw, Scope scope, Boolean enabledLiteral, Template.Jq enabledJq, Template url,
             Template method, Template headers, Template query, Template body, Map<String, Template> report,
-            List<String> fieldsToDecryptPaths) {
+            List<String> fieldsToDecryptPaths, TrackSpec track, Template entity, BodySignature bodySignature) {
         this.index = index;
         this.raw = raw;
         this.scope = scope;
@@ -67,6 +70,36 @@ public final class Mapping {
         this.body = body;
         this.report = report;
         this.fieldsToDecryptPaths = List.copyOf(fieldsToDecryptPaths);
+        this.track = track;
+        this.entity = entity;
+        this.bodySignature = bodySignature;
+    }
+
+    /** The {@code bodySignature} extension: an HMAC of the exact body bytes in a header. Empty = none. */
+    public java.util.Optional<BodySignature> bodySignature() {
+        return java.util.Optional.ofNullable(bodySignature);
+    }
+
+    /** The mapping's {@code track} extension: follow the triggered pipeline to its end. Empty = port-agent behaviour. */
+    public java.util.Optional<TrackSpec> track() {
+        return java.util.Optional.ofNullable(track);
+    }
+
+    /** {@code track.params} rendered over the message (jq templates, like the body). */
+    public ObjectNode renderTrackParams(JsonNode message) throws MappingEvaluationException {
+        return track == null ? NF.objectNode() : (ObjectNode) track.params().eval(this, message);
+    }
+
+    public boolean hasEntity() {
+        return entity != null;
+    }
+
+    /**
+     * The {@code entity} extension rendered over {@code {body, request, response, facts}}: {@code {blueprint, identifier,
+     * title?, properties?, relations?, team?}}, or null when the mapping declares none.
+     */
+    public ObjectNode renderEntity(JsonNode context) throws MappingEvaluationException {
+        return entity == null ? null : (ObjectNode) entity.eval(this, context);
     }
 
     /** 0-based position in the mapping file. */

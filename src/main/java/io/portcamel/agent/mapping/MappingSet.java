@@ -197,7 +197,88 @@ public final class MappingSet {
                 }
             }
             return new Mapping(index, raw, scope, enabledLiteral, enabledJq, url, method, headers, query, body,
-                    report, paths);
+                    report, paths, track(raw), entity(raw), bodySignature(raw));
+        }
+
+        /**
+         * Our extension for targets that check an HMAC of the raw body (Azure DevOps incoming webhooks):
+         * {@code "bodySignature": {"algorithm": "hmac-sha1-hex", "header": "X-WH-Checksum", "secretEnv": "ADO_WEBHOOK_SECRET"}}.
+         */
+        private BodySignature bodySignature(ObjectNode raw) throws MappingException {
+            JsonNode b = raw.get("bodySignature");
+            if (b == null || b.isNull()) {
+                return null;
+            }
+            String algorithm = b.path("algorithm").asText("hmac-sha1-hex");
+            if (!BodySignature.ALGORITHMS.contains(algorithm)) {
+                throw error("bodySignature.algorithm", "must be one of " + BodySignature.ALGORITHMS + ", got " + b.get("algorithm"));
+            }
+            String header = b.path("header").asText("");
+            String secretEnv = b.path("secretEnv").asText("");
+            if (header.isBlank() || secretEnv.isBlank()) {
+                throw error("bodySignature", "needs \"header\" (e.g. X-WH-Checksum) and \"secretEnv\" (the variable holding the secret)");
+            }
+            if (!JqEnvironment.mappingEnv(java.util.Map.of(secretEnv, "x")).containsKey(secretEnv)) {
+                throw error("bodySignature.secretEnv", secretEnv + " is one of the agent's own credentials and cannot sign target requests");
+            }
+            return new BodySignature(algorithm, header, secretEnv);
+        }
+
+        /** Our extension: {@code "track": {"type": "circleci", "deadlineSeconds": 7200, "params": {…jq…}}}. */
+        private TrackSpec track(ObjectNode raw) throws MappingException {
+            JsonNode t = raw.get("track");
+            if (t == null || t.isNull()) {
+                return null;
+            }
+            if (!t.isObject()) {
+                throw error("track", "must be an object like {\"type\": \"circleci\"}, got " + JqEnvironment.typeName(t));
+            }
+            String type = t.path("type").asText("");
+            if (!TrackSpec.TYPES.contains(type)) {
+                throw error("track.type", "must be one of " + TrackSpec.TYPES + ", got " + t.get("type"));
+            }
+            for (Iterator<String> it = t.fieldNames(); it.hasNext(); ) {
+                String f = it.next();
+                if (!TrackSpec.FIELDS.contains(f)) {
+                    throw error("track." + f, "unknown field (known: " + TrackSpec.FIELDS + ")");
+                }
+            }
+            Long deadline = positive(t, "deadlineSeconds");
+            Long interval = positive(t, "pollIntervalSeconds");
+            Long maxInterval = positive(t, "maxPollIntervalSeconds");
+            JsonNode params = t.get("params");
+            Mapping.Template.Obj paramsTemplate;
+            if (params == null || params.isNull()) {
+                paramsTemplate = new Mapping.Template.Obj(Map.of());
+            } else if (params.isObject()) {
+                paramsTemplate = object("track.params", (ObjectNode) params);
+            } else {
+                throw error("track.params", "must be an object of jq strings, got " + JqEnvironment.typeName(params));
+            }
+            return new TrackSpec(type, deadline, interval, maxInterval, paramsTemplate);
+        }
+
+        private Long positive(JsonNode t, String field) throws MappingException {
+            JsonNode v = t.get(field);
+            if (v == null || v.isNull()) {
+                return null;
+            }
+            if (!v.canConvertToLong() || v.asLong() <= 0) {
+                throw error("track." + field, "must be a positive number of seconds, got " + v);
+            }
+            return v.asLong();
+        }
+
+        /** Our extension: an entity to upsert when a run succeeds ({@code blueprint}, {@code identifier}, … as jq). */
+        private Mapping.Template.Obj entity(ObjectNode raw) throws MappingException {
+            JsonNode e = raw.get("entity");
+            if (e == null || e.isNull()) {
+                return null;
+            }
+            if (!e.isObject() || !e.hasNonNull("blueprint") || !e.hasNonNull("identifier")) {
+                throw error("entity", "must be an object with at least \"blueprint\" and \"identifier\" (jq strings)");
+            }
+            return object("entity", (ObjectNode) e);
         }
 
         private Mapping.Template scalarJq(ObjectNode raw, String field) throws MappingException {

@@ -71,6 +71,11 @@ public class PortApi {
         call("PATCH", "/v1/actions/runs/" + enc(runId) + "/response", JSON.createObjectNode().set("response", response));
     }
 
+    /** Upserts an entity under the run (Port lists it on the run page; only while the run is IN_PROGRESS). */
+    public void upsertEntity(String blueprint, ObjectNode entity, String runId) {
+        call("POST", "/v1/blueprints/" + enc(blueprint) + "/entities?upsert=true&merge=true&run_id=" + enc(runId), entity);
+    }
+
     // --- workflow-node runs (context.runId starting with wfnr_) -----------------------------------------------
 
     public void postWorkflowNodeLog(String nodeRunId, String level, String message) {

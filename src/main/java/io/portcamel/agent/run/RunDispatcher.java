@@ -14,6 +14,7 @@ import io.portcamel.agent.port.RunReporter;
 import io.portcamel.agent.security.FieldDecryptor;
 import io.portcamel.agent.security.SecretMasker;
 import io.portcamel.agent.targets.TargetCall;
+import io.portcamel.agent.tracking.TrackingService;
 
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
@@ -34,14 +35,16 @@ public class RunDispatcher {
     private final RunReporter reporter;
     private final SecretMasker masker;
     private final boolean detailedLogging;
+    private final TrackingService tracking;
 
     public RunDispatcher(MappingRegistry mappings, FieldDecryptor decryptor, RunReporter reporter, SecretMasker masker,
-                         boolean detailedLogging) {
+                         boolean detailedLogging, TrackingService tracking) {
         this.mappings = mappings;
         this.decryptor = decryptor;
         this.reporter = reporter;
         this.masker = masker;
         this.detailedLogging = detailedLogging;
+        this.tracking = tracking;
     }
 
     /** Chooses the mapping and renders the request; throws {@link RunFailure} when it cannot. */
@@ -116,6 +119,10 @@ public class RunDispatcher {
         if (!patch.isEmpty()) {
             reporter.patch(run, patch);
             LOG.info("run {}: reported {}", run.label(), masker.maskJson(patch));
+        }
+        if (run.succeeded() && !patch.has("status") && run.mapping().track().isPresent()) {
+            // our extension: the pipeline is followed to its end instead of being left IN_PROGRESS
+            tracking.start(run);
         }
         if (run.succeeded()) {
             reporter.log(run, "Port agent finished processing the action run");

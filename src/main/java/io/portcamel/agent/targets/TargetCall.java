@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.portcamel.agent.mapping.RenderedRequest;
 import io.portcamel.agent.run.RunContext;
+import io.portcamel.agent.run.RunFailure;
 import io.portcamel.agent.security.PortSignature;
 import io.portcamel.agent.security.PythonJson;
 
@@ -29,10 +30,12 @@ import java.util.Map;
 public class TargetCall {
     private final PortSignature signature;
     private final Clock clock;
+    private final Map<String, String> env;
 
-    public TargetCall(PortSignature signature, Clock clock) {
+    public TargetCall(PortSignature signature, Clock clock, Map<String, String> env) {
         this.signature = signature;
         this.clock = clock;
+        this.env = env;
     }
 
     public void prepare(Exchange exchange) {
@@ -49,6 +52,13 @@ public class TargetCall {
         }
         headers.put(PortSignature.TIMESTAMP_HEADER, timestamp);
         headers.put(PortSignature.SIGNATURE_HEADER, signature.signOutgoing(timestamp, body));
+        run.mapping().bodySignature().ifPresent(bs -> {
+            String value = bs.sign(body, env);
+            if (value == null) {
+                throw new RunFailure("bodySignature: " + bs.secretEnv() + " is not set, the target would refuse the call; nothing was sent");
+            }
+            headers.put(bs.header(), value);
+        });
         headers.forEach(m::setHeader);
 
         String url = withQuery(req.url(), req.query());

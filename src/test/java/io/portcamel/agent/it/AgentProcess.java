@@ -27,7 +27,12 @@ import java.util.stream.Stream;
 final class AgentProcess implements AutoCloseable {
 
     static final Path CHECKOUT = Path.of("").toAbsolutePath();
-    static final Path JAR = CHECKOUT.resolve("target/port-camel-agent.jar");
+    /** The packaged jar; {@code -Dit.agent.jar=/abs/path.jar} points the ITs at another build of it (diagnosis only). */
+    static final Path JAR = Path.of(System.getProperty("it.agent.jar",
+            CHECKOUT.resolve("target/port-camel-agent.jar").toString())).toAbsolutePath();
+    /** Where routes/, application.properties and invocations.json are copied from: the checkout, unless
+     *  {@code -Dit.agent.home=DIR} says otherwise (diagnosis only, like {@code it.agent.jar}). */
+    static final Path HOME = Path.of(System.getProperty("it.agent.home", CHECKOUT.toString())).toAbsolutePath();
     static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
     static final Path FIXTURES = CHECKOUT.resolve("src/test/resources/fixtures/port");
     static final Path IT_RESOURCES = CHECKOUT.resolve("src/test/resources/it");
@@ -48,9 +53,9 @@ final class AgentProcess implements AutoCloseable {
             throw new IllegalStateException(JAR + " is missing: run the ITs through `mvn verify` (package first)");
         }
         Path dir = Files.createTempDirectory(parent, "app");
-        copyTree(CHECKOUT.resolve("routes"), dir.resolve("routes"));
-        Files.copy(CHECKOUT.resolve("application.properties"), dir.resolve("application.properties"));
-        Files.copy(CHECKOUT.resolve("invocations.json"), dir.resolve("invocations.json"));
+        copyTree(HOME.resolve("routes"), dir.resolve("routes"));
+        Files.copy(HOME.resolve("application.properties"), dir.resolve("application.properties"));
+        Files.copy(HOME.resolve("invocations.json"), dir.resolve("invocations.json"));
         return dir;
     }
 

@@ -77,6 +77,12 @@ class AgentProcessIT {
         http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
         webhookPort = AgentProcess.freePort();
+        Map<String, String> env = agentEnv(webhookPort);
+        Path workDir = AgentProcess.workDir(tmp);
+        agent = AgentProcess.start(workDir, env);
+    }
+
+    private static Map<String, String> agentEnv(int serverPort) {
         Map<String, String> env = AgentProcess.minimalEnv();
         env.put("PORT_ORG_ID", "org_test");
         env.put("PORT_CLIENT_ID", "test-client-id");
@@ -85,12 +91,13 @@ class AgentProcessIT {
         env.put("STREAMER_NAME", "POLLING");
         env.put("POLLING_INTERVAL_SECONDS", "1");
         env.put("DETAILED_LOGGING", "true");
-        env.put("CAMEL_SERVER_PORT", String.valueOf(webhookPort));
+        // Camel ignores CAMEL_* variables ending in _PORT (Kubernetes service variables): AGENT_HTTP_PORT is ours
+        env.put("AGENT_HTTP_PORT", String.valueOf(serverPort));
         env.put("CAMEL_SERVER_HOST", "127.0.0.1");
         // the shipped invocations.json's CircleCI mapping: its Circle-Token header is a secret taken from env
         env.put("CIRCLE_CI_URL", target.baseUrl());
         env.put("CIRCLE_CI_TOKEN", TestSecrets.CIRCLE_TOKEN);
-        agent = AgentProcess.start(AgentProcess.workDir(tmp), env);
+        return env;
     }
 
     @AfterAll
@@ -174,6 +181,7 @@ class AgentProcessIT {
     @Test
     @Order(1)
     void becomesReady() throws Exception {
+        // the jar's own classpath (target/lib) must carry every component the routes use
         agent.awaitListening(webhookPort, Duration.ofSeconds(30));
         assertTrue(agent.process().isAlive(), AgentProcessIT::processOutput);
     }
@@ -215,8 +223,9 @@ class AgentProcessIT {
         JsonNode reason = JSON.readTree(res.body());
         assertFalse(reason.path("ok").asBoolean(true), res::body);
         assertEquals("unauthorized", reason.path("error").asText(), res::body);
+        assertNotDispatched(runId, "missing X-Port-Signature or X-Port-Timestamp header");
+        // the reason is in the answer too, not only in the agent's log
         assertTrue(reason.path("message").asText().contains("X-Port-Signature"), res::body);
-        assertNotDispatched(runId);
     }
 
     @Test
@@ -229,8 +238,9 @@ class AgentProcessIT {
         assertEquals(401, res.statusCode(), res::body);
         JsonNode reason = JSON.readTree(res.body());
         assertEquals("unauthorized", reason.path("error").asText(), res::body);
+        assertNotDispatched(runId, "stale X-Port-Timestamp");
+        // the reason is in the answer too, not only in the agent's log
         assertTrue(reason.path("message").asText().contains("stale"), res::body);
-        assertNotDispatched(runId);
     }
 
     @Test
@@ -241,14 +251,18 @@ class AgentProcessIT {
         String ts = String.valueOf(Instant.now().getEpochSecond());
         HttpResponse<String> res = postWebhook(body, ts, sign("not-the-client-secret", ts, body));
         assertEquals(401, res.statusCode(), res::body);
+        assertNotDispatched(runId, "signature does not match the body");
+        // the reason is in the answer too, not only in the agent's log
         assertTrue(JSON.readTree(res.body()).path("message").asText().contains("does not match"), res::body);
-        assertNotDispatched(runId);
     }
 
-    private static void assertNotDispatched(String runId) throws InterruptedException {
+    /** Neither the target nor Port heard of the run; the agent logged why it refused the call. */
+    private static void assertNotDispatched(String runId, String loggedReason) throws InterruptedException {
         Thread.sleep(500); // the webhook dispatches before answering; this only guards against a stray async call
         assertEquals(List.of(), targetCallsFor(runId), "the target must not be called for a refused webhook");
         assertEquals(List.of(), port.logMessages(runId), "Port must not hear of a refused webhook run");
+        assertTrue(agent.output().lines().anyMatch(l -> l.contains("refused a webhook call") && l.contains(loggedReason)),
+                () -> "the agent should log the refusal (" + loggedReason + ")" + processOutput());
     }
 
     @Test
@@ -273,8 +287,8 @@ class AgentProcessIT {
         JsonNode sent = JSON.readTree(calls.get(0).getBodyAsString());
         assertEquals(runId, sent.at("/context/runId").asText(), sent::toString);
         assertEquals("deploy", sent.at("/payload/action/identifier").asText(), sent::toString);
-        assertTrue(port.logMessages(runId).contains("Port agent finished processing the action run"),
-                () -> port.describe(runId));
+        // the last log line follows the SUCCESS PATCH
+        port.awaitLog(runId, "Port agent finished processing the action run"::equals, RUN_TIMEOUT);
     }
 
     @Test
@@ -306,6 +320,32 @@ class AgentProcessIT {
 
     @Test
     @Order(8)
+    void httpPortFromTheEnvironment() throws Exception {
+        // a second agent, the working directory exactly as shipped: AGENT_HTTP_PORT alone chooses the port
+        int envPort = AgentProcess.freePort();
+        try (AgentProcess second = AgentProcess.start(AgentProcess.workDir(tmp), agentEnv(envPort))) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (System.nanoTime() < deadline && second.process().isAlive()
+                    && !second.output().contains("HTTP endpoints summary") && !listening(envPort)) {
+                Thread.sleep(200);
+            }
+            Thread.sleep(300); // the endpoints line follows the summary header
+            assertTrue(listening(envPort), () -> "AGENT_HTTP_PORT=" + envPort + " was not honoured: the agent is not "
+                    + "listening there\n--- stdout:\n" + second.stdout() + "\n--- stderr:\n" + second.stderr());
+        }
+    }
+
+    private static boolean listening(int p) {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", p), 300);
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    @Test
+    @Order(9)
     void sigtermStopsTheAgent() throws Exception {
         Process p = agent.process();
         assertTrue(p.isAlive(), AgentProcessIT::processOutput);

@@ -162,7 +162,7 @@ class RenderIT {
                 "render", "--mapping", bad.toString(), "--event", circleEvent.toString());
         assertNotEquals(0, r.exitCode(), r::toString);
         assertFalse(r.stderr().contains("\tat "), r::toString);
-        assertTrue(r.stderr().contains("invalid-jq-body-parameters.json") && r.stderr().contains("#1")
-                && r.stderr().contains("parameters"), r::toString);
+        assertTrue(r.stderr().contains("invalid-jq-body-parameters.json") && r.stderr().contains("mapping #1")
+                && r.stderr().contains("field \"body.parameters\""), r::toString);
     }
 }

@@ -103,7 +103,7 @@ class StartupValidationIT {
     void mappingWithInvalidJqInBodyParameters() throws Exception {
         // mapping #0 is valid; mapping #1's body.parameters does not compile
         String line = refusedWith(env -> env.put("CONTROL_THE_PAYLOAD_CONFIG_PATH", "invalid-jq-body-parameters.json"));
-        assertNames(line, "invalid-jq-body-parameters.json", "#1", "parameters");
+        assertNames(line, "invalid-jq-body-parameters.json", "mapping #1", "field \"body.parameters\"");
         assertFalse(line.contains("#0"), () -> "the valid mapping #0 must not be blamed: " + line);
     }
 

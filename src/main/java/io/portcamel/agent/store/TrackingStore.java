@@ -1,0 +1,377 @@
+package io.portcamel.agent.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.security.GeneralSecurityException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The durable list of pipelines being followed. A tracked run lives here from its trigger to its end, so a restart,
+ * a crash or another replica resumes it from the last saved poll: the tracker's state, what Port already shows, and
+ * the next poll time. Replicas share the work through leases: a run is polled by the replica that leased it, and a
+ * dead replica's lease expires so another one takes the run over.
+ *
+ * <p>All times are epoch millis from the {@link Clock} given to {@link #open}. Thread-safe.
+ */
+public final class TrackingStore implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TrackingStore.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Set<String> RUN_KINDS = Set.of("ACTION_RUN", "WORKFLOW_NODE_RUN");
+    private static final String COLUMNS = "run_id, run_kind, tracker_type, state_json, auth_enc, message_json, mapping_index, "
+            + "next_poll_at, poll_interval_ms, poll_count, deadline_at, created_at, reported_json";
+
+    /**
+     * One followed pipeline.
+     *
+     * @param runKind     ACTION_RUN or WORKFLOW_NODE_RUN
+     * @param authHeaders decrypted headers for follow-up calls; <b>null</b> when they cannot be decrypted (the
+     *                    encryption secret changed): end such a run FAILURE rather than poll without credentials
+     * @param message     the Port message, for rendering the entity at the end
+     * @param reported    what Port already shows ({"statusLabel", "link", "externalRunId"}), so only changes are sent
+     */
+    public record TrackedRun(String runId, String runKind, String trackerType, ObjectNode state, Map<String, String> authHeaders,
+                             ObjectNode message, int mappingIndex, long nextPollAt, long pollIntervalMs, int pollCount,
+                             long deadlineAt, long createdAt, ObjectNode reported) {
+    }
+
+    /** Where a run stands: TRACKING or ENDED (with its end), and who holds its lease until when (0: nobody). */
+    public record RunStatus(String status, String endStatus, String endSummary, String leaseOwner, long leaseUntil) {
+    }
+
+    private final HikariDataSource pool;
+    private final StoreSettings settings;
+    private final String dialect;
+    private final AuthCipher cipher;
+    private final Clock clock;
+    private final long leaseMillis;
+
+    private TrackingStore(HikariDataSource pool, StoreSettings settings, AuthCipher cipher, Clock clock) {
+        this.pool = pool;
+        this.settings = settings;
+        this.dialect = settings.dialect();
+        this.cipher = cipher;
+        this.clock = clock;
+        this.leaseMillis = settings.leaseSeconds() * 1000L;
+    }
+
+    public static TrackingStore open(StoreSettings settings, String encryptionSecret) {
+        return open(settings, encryptionSecret, Clock.systemUTC());
+    }
+
+    /** Opens the pool and creates or migrates the schema; fails (and closes the pool) if the database is unusable. */
+    public static TrackingStore open(StoreSettings settings, String encryptionSecret, Clock clock) {
+        AuthCipher cipher = new AuthCipher(encryptionSecret);
+        HikariConfig config = new HikariConfig();
+        config.setPoolName("tracking-store");
+        config.setJdbcUrl(settings.jdbcUrl());
+        if (settings.user() != null) {
+            config.setUsername(settings.user());
+        }
+        if (settings.password() != null) {
+            config.setPassword(settings.password());
+        }
+        config.setMaximumPoolSize(settings.poolSize());
+        config.setConnectionTimeout(10_000);
+        HikariDataSource pool = new HikariDataSource(config);
+        try {
+            TrackingStore store = new TrackingStore(pool, settings, cipher, clock);
+            int version;
+            try (Connection c = pool.getConnection()) {
+                if (store.dialect.equals("h2")) {
+                    durableH2(c);
+                }
+                version = Schema.migrate(c, store.dialect);
+            }
+            LOG.info("Tracking store: {} (schema v{}, pool {}, lease {} s, replica {})", store.dialect, version,
+                    settings.poolSize(), settings.leaseSeconds(), settings.replicaId());
+            return store;
+        } catch (SQLException | RuntimeException e) {
+            pool.close();
+            throw new IllegalStateException("The tracking store cannot be opened (" + StoreSettings.maskUrl(settings.jdbcUrl())
+                    + "): " + e.getMessage(), e);
+        }
+    }
+
+    /** Commits reach the file before they return, whatever the URL said (see {@link StoreSettings}); persistent in H2. */
+    private static void durableH2(Connection c) {
+        try (Statement s = c.createStatement()) {
+            s.execute("SET WRITE_DELAY 0");
+        } catch (SQLException e) {
+            LOG.warn("Tracking store: cannot SET WRITE_DELAY 0 on H2 ({}); commits of the last half second may be lost in a crash",
+                    e.getMessage());
+        }
+    }
+
+    /** "h2" or "postgresql". */
+    public String dialect() {
+        return dialect;
+    }
+
+    public String replicaId() {
+        return settings.replicaId();
+    }
+
+    /** Stores a new run, due at its nextPollAt. False (and nothing changed) if the run id is already stored. */
+    public boolean insert(TrackedRun run) {
+        if (!RUN_KINDS.contains(run.runKind())) {
+            throw new IllegalArgumentException("runKind must be one of " + RUN_KINDS + ", not " + run.runKind());
+        }
+        String sql = "INSERT INTO tracked_run (" + COLUMNS + ", status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'TRACKING', ?)";
+        try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, run.runId());
+            ps.setString(2, run.runKind());
+            ps.setString(3, run.trackerType());
+            ps.setString(4, json(run.state()));
+            ps.setString(5, cipher.encrypt(json(run.authHeaders() == null ? Map.of() : run.authHeaders()), run.runId()));
+            ps.setString(6, json(run.message()));
+            ps.setInt(7, run.mappingIndex());
+            ps.setLong(8, run.nextPollAt());
+            ps.setLong(9, run.pollIntervalMs());
+            ps.setInt(10, run.pollCount());
+            ps.setLong(11, run.deadlineAt());
+            ps.setLong(12, run.createdAt());
+            ps.setString(13, json(run.reported()));
+            ps.setLong(14, clock.millis());
+            ps.executeUpdate();
+            return true;
+        } catch (SQLException e) {
+            if ("23505".equals(e.getSQLState())) { // unique violation, the same code on H2 and PostgreSQL
+                return false;
+            }
+            throw failure("insert " + run.runId(), e);
+        }
+    }
+
+    /**
+     * Leases up to {@code limit} due runs to this replica for the lease time, oldest nextPollAt first.
+     *
+     * <p>How: read candidate ids, then claim each with a conditional single-row UPDATE that re-checks "still due,
+     * still tracking, no live lease" and count the rows it changed. Both databases re-check an UPDATE's WHERE against
+     * the committed row after taking its row lock, so when replicas race for a run exactly one UPDATE changes it and
+     * the others count 0. Chosen over {@code SELECT … FOR UPDATE SKIP LOCKED} because it is one code path, tested
+     * on H2 and PostgreSQL alike, holds no lock beyond one autocommit statement, and does not depend on the isolation
+     * level; the price is a statement per run (50 short statements per tick) and, under contention, a replica may
+     * lease fewer runs than due in one tick (twice the limit is read as candidates) — the next tick takes the rest.
+     * The rows are read back after the claim, so the state returned is the one saved by the last reschedule.
+     */
+    public List<TrackedRun> leaseDue(int limit) {
+        if (limit <= 0) {
+            return List.of();
+        }
+        long now = clock.millis();
+        long until = now + leaseMillis;
+        try (Connection c = pool.getConnection()) {
+            List<String> candidates = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT run_id FROM tracked_run WHERE status = 'TRACKING' AND next_poll_at <= ? "
+                    + "AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_poll_at, run_id FETCH FIRST ? ROWS ONLY")) {
+                ps.setLong(1, now);
+                ps.setLong(2, now);
+                ps.setInt(3, Math.min(limit * 2, limit + 500));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        candidates.add(rs.getString(1));
+                    }
+                }
+            }
+            List<String> leased = new ArrayList<>();
+            try (PreparedStatement claim = c.prepareStatement("UPDATE tracked_run SET lease_owner = ?, lease_until = ?, poll_now = 0 WHERE run_id = ? "
+                    + "AND status = 'TRACKING' AND next_poll_at <= ? AND (lease_until IS NULL OR lease_until < ?)")) {
+                for (String runId : candidates) {
+                    if (leased.size() == limit) {
+                        break;
+                    }
+                    claim.setString(1, settings.replicaId());
+                    claim.setLong(2, until);
+                    claim.setString(3, runId);
+                    claim.setLong(4, now);
+                    claim.setLong(5, now);
+                    if (claim.executeUpdate() == 1) {
+                        leased.add(runId);
+                    }
+                }
+            }
+            return leased.isEmpty() ? List.of() : read(c, leased);
+        } catch (SQLException e) {
+            throw failure("lease due runs", e);
+        }
+    }
+
+    private List<TrackedRun> read(Connection c, List<String> runIds) throws SQLException {
+        String in = String.join(", ", Collections.nCopies(runIds.size(), "?"));
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM tracked_run WHERE run_id IN (" + in + ") "
+                + "ORDER BY next_poll_at, run_id")) {
+            for (int i = 0; i < runIds.size(); i++) {
+                ps.setString(i + 1, runIds.get(i));
+            }
+            List<TrackedRun> runs = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    runs.add(row(rs));
+                }
+            }
+            return runs;
+        }
+    }
+
+    /**
+     * Saves a poll's outcome, counts the poll and releases the lease. False (nothing saved) when this replica no
+     * longer holds the run: its lease expired and another replica took it, or the run ended meanwhile. If
+     * {@link #pollNow} was called during the poll, the run stays due now: the poll may have looked too early.
+     */
+    public boolean reschedule(String runId, ObjectNode newState, ObjectNode reported, long nextPollAt, long pollIntervalMs) {
+        long now = clock.millis();
+        return update("reschedule " + runId, "UPDATE tracked_run SET state_json = ?, reported_json = ?, "
+                        + "next_poll_at = CASE WHEN poll_now = 1 THEN ? ELSE ? END, poll_now = 0, poll_interval_ms = ?, "
+                        + "poll_count = poll_count + 1, updated_at = ?, lease_owner = NULL, lease_until = NULL "
+                        + "WHERE run_id = ? AND status = 'TRACKING' AND lease_owner = ?",
+                json(newState), json(reported), Math.min(nextPollAt, now), nextPollAt, pollIntervalMs, now, runId,
+                settings.replicaId()) == 1;
+    }
+
+    /**
+     * Ends a run (no more polls) and releases its lease, whoever held it, so a watchdog may end a run past its
+     * deadline. True only for the call that ended it: send the terminal status to Port only then.
+     *
+     * @param reported what Port shows at the end; null keeps the stored value
+     */
+    public boolean end(String runId, String endStatus, String endSummary, ObjectNode reported) {
+        long now = clock.millis();
+        String where = " WHERE run_id = ? AND status = 'TRACKING'";
+        String set = "UPDATE tracked_run SET status = 'ENDED', end_status = ?, end_summary = ?, updated_at = ?, lease_owner = NULL, lease_until = NULL";
+        int n = reported == null
+                ? update("end " + runId, set + where, endStatus, endSummary, now, runId)
+                : update("end " + runId, set + ", reported_json = ?" + where, endStatus, endSummary, now, json(reported), runId);
+        return n == 1;
+    }
+
+    /**
+     * Makes a run due now (a pipeline's callback says something changed). False if the run is unknown or ended.
+     * For a run being polled right now, the flag {@code poll_now} makes its {@link #reschedule} keep it due.
+     */
+    public boolean pollNow(String runId) {
+        long now = clock.millis();
+        return update("poll " + runId + " now", "UPDATE tracked_run SET next_poll_at = LEAST(next_poll_at, ?), updated_at = ?, "
+                + "poll_now = CASE WHEN lease_owner IS NULL THEN 0 ELSE 1 END WHERE run_id = ? AND status = 'TRACKING'", now, now, runId) == 1;
+    }
+
+    /** A run in any status. */
+    public Optional<TrackedRun> find(String runId) {
+        try (Connection c = pool.getConnection()) {
+            List<TrackedRun> runs = read(c, List.of(runId));
+            return runs.isEmpty() ? Optional.empty() : Optional.of(runs.get(0));
+        } catch (SQLException e) {
+            throw failure("find " + runId, e);
+        }
+    }
+
+    public Optional<RunStatus> status(String runId) {
+        try (Connection c = pool.getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT status, end_status, end_summary, lease_owner, lease_until FROM tracked_run WHERE run_id = ?")) {
+            ps.setString(1, runId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(new RunStatus(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getLong(5)))
+                        : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw failure("status of " + runId, e);
+        }
+    }
+
+    /** Runs not ended yet (for metrics and health). */
+    public int countTracking() {
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM tracked_run WHERE status = 'TRACKING'")) {
+            rs.next();
+            return rs.getInt(1);
+        } catch (SQLException e) {
+            throw failure("count tracked runs", e);
+        }
+    }
+
+    /** For the health check: a pooled connection answers {@code SELECT 1} within a few seconds. Never throws. */
+    public boolean isReachable() {
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+            s.setQueryTimeout(3);
+            try (ResultSet rs = s.executeQuery("SELECT 1")) {
+                return rs.next();
+            }
+        } catch (Exception e) {
+            LOG.debug("Tracking store not reachable: {}", e.toString());
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    private int update(String what, String sql, Object... params) {
+        try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                ps.setObject(i + 1, params[i]);
+            }
+            return ps.executeUpdate();
+        } catch (SQLException e) {
+            throw failure(what, e);
+        }
+    }
+
+    private TrackedRun row(ResultSet rs) throws SQLException {
+        String runId = rs.getString("run_id");
+        return new TrackedRun(runId, rs.getString("run_kind"), rs.getString("tracker_type"), object(rs.getString("state_json")),
+                auth(runId, rs.getString("auth_enc")), object(rs.getString("message_json")), rs.getInt("mapping_index"),
+                rs.getLong("next_poll_at"), rs.getLong("poll_interval_ms"), rs.getInt("poll_count"), rs.getLong("deadline_at"),
+                rs.getLong("created_at"), object(rs.getString("reported_json")));
+    }
+
+    private Map<String, String> auth(String runId, String stored) {
+        try {
+            return JSON.readValue(cipher.decrypt(stored, runId), new TypeReference<LinkedHashMap<String, String>>() { });
+        } catch (GeneralSecurityException | JsonProcessingException e) {
+            LOG.warn("run {}: the stored auth headers cannot be decrypted (was the encryption secret changed?)", runId);
+            return null;
+        }
+    }
+
+    private static ObjectNode object(String text) {
+        try {
+            JsonNode node = text == null ? null : JSON.readTree(text);
+            return node instanceof ObjectNode o ? o : JSON.createObjectNode();
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored JSON is not readable: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    private static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value == null ? JSON.createObjectNode() : value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not serializable as JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    private static IllegalStateException failure(String what, SQLException e) {
+        return new IllegalStateException("Tracking store: " + what + " failed: " + e.getMessage(), e);
+    }
+}

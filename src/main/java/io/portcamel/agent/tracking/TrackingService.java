@@ -1,0 +1,258 @@
+package io.portcamel.agent.tracking;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.portcamel.agent.mapping.Mapping;
+import io.portcamel.agent.mapping.MappingEvaluationException;
+import io.portcamel.agent.mapping.MappingRegistry;
+import io.portcamel.agent.mapping.ReportBuilder;
+import io.portcamel.agent.mapping.TrackSpec;
+import io.portcamel.agent.port.PortApi;
+import io.portcamel.agent.port.PortApiException;
+import io.portcamel.agent.port.RunReporter;
+import io.portcamel.agent.run.RunContext;
+import io.portcamel.agent.run.RunFailure;
+import io.portcamel.agent.store.TrackingStore;
+import io.portcamel.agent.store.TrackingStore.TrackedRun;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Follows triggered pipelines to their end. A run whose mapping has {@code track} is stored after its trigger; the
+ * {@code tracking-poll} route leases due runs and hands each to {@link #poll}, which asks the run's tracker what
+ * changed and tells Port only that: new log lines once each, label/link/externalRunId when they differ, the terminal
+ * status with a summary (and the mapping's entity on success). State is saved only after Port took the updates, so a
+ * Port error or a crash repeats a poll instead of losing a line.
+ */
+public class TrackingService {
+    private static final Logger LOG = LoggerFactory.getLogger(TrackingService.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Request headers that belong to one request, not to the credentials a follow-up call needs. */
+    private static final Set<String> NOT_AUTH = Set.of("content-type", "content-length", "x-port-signature", "x-port-timestamp");
+
+    /** Defaults for runs whose mapping does not say otherwise. */
+    public record Settings(long defaultDeadlineSeconds, long pollIntervalSeconds, long maxPollIntervalSeconds, int batchSize) { }
+
+    private final TrackingStore store;
+    private final Map<String, TargetTracker> trackers;
+    private final TargetHttp http;
+    private final RunReporter reporter;
+    private final PortApi port;
+    private final MappingRegistry mappings;
+    private final Settings settings;
+    private final Clock clock;
+
+    public TrackingService(TrackingStore store, List<TargetTracker> trackers, TargetHttp http, RunReporter reporter,
+                           PortApi port, MappingRegistry mappings, Settings settings, Clock clock) {
+        this.store = store;
+        this.trackers = trackers.stream().collect(Collectors.toMap(TargetTracker::type, Function.identity()));
+        this.http = http;
+        this.reporter = reporter;
+        this.port = port;
+        this.mappings = mappings;
+        this.settings = settings;
+        this.clock = clock;
+    }
+
+    /** After a successful trigger of a mapping with {@code track}: store the run and say so in the run log. */
+    public void start(RunContext run) {
+        Mapping mapping = run.mapping();
+        TrackSpec spec = mapping.track().orElseThrow();
+        TargetTracker tracker = trackers.get(spec.type());
+        if (tracker == null) {
+            throw new RunFailure("No tracker for track.type '" + spec.type() + "'");
+        }
+        if (run.runId() == null) {
+            LOG.info("{}: not tracked (no runId to report to)", run.label());
+            return;
+        }
+        ObjectNode params;
+        try {
+            params = mapping.renderTrackParams(run.message());
+        } catch (MappingEvaluationException e) {
+            throw new RunFailure("The pipeline was triggered but cannot be followed: " + e.getMessage(), e);
+        }
+        ObjectNode request = run.requestAsSent();
+        Map<String, String> auth = new LinkedHashMap<>();
+        request.path("headers").fields().forEachRemaining(h -> {
+            if (!NOT_AUTH.contains(h.getKey().toLowerCase(java.util.Locale.ROOT))) {
+                auth.put(h.getKey(), h.getValue().asText());
+            }
+        });
+        ObjectNode state;
+        try {
+            state = tracker.start(new TrackStart(run.message(), request, auth, run.statusCode(), parse(run.responseText()), params));
+        } catch (TrackingException e) {
+            throw new RunFailure("The pipeline was triggered but cannot be followed: " + e.getMessage(), e);
+        }
+        long now = clock.millis();
+        long interval = seconds(spec.pollIntervalSeconds(), settings.pollIntervalSeconds()) * 1000;
+        long deadline = now + seconds(spec.deadlineSeconds(), settings.defaultDeadlineSeconds()) * 1000;
+        TrackedRun tracked = new TrackedRun(run.runId(), run.kind().name(), spec.type(), state, auth, run.message(),
+                mapping.index(), now + Math.min(interval, 2000), interval, 0, deadline, now, JSON.createObjectNode());
+        if (!store.insert(tracked)) {
+            LOG.info("run {}: already tracked", run.runId());
+            return;
+        }
+        String startMessage = tracker.startMessage(state);
+        reporter.log(run, startMessage != null ? startMessage
+                : "Following the " + spec.type() + " pipeline until it ends (deadline " + Duration.ofMillis(deadline - now) + ")");
+        LOG.info("run {}: tracking with {} (deadline in {} s)", run.runId(), spec.type(), (deadline - now) / 1000);
+    }
+
+    /** Runs due for a poll, leased to this replica. */
+    public List<TrackedRun> leaseDue() {
+        return store.leaseDue(settings.batchSize());
+    }
+
+    /** One poll of one run; never throws (a failed poll is retried later, until the deadline). */
+    public void poll(TrackedRun tracked) {
+        RunContext run = new RunContext(new RunContext.Origin("tracking", tracked.trackerType()), tracked.message());
+        long now = clock.millis();
+        try {
+            if (now >= tracked.deadlineAt()) {
+                String label = tracked.reported().path("statusLabel").asText("");
+                finish(run, tracked, false, "Timed out after " + human(tracked.deadlineAt() - tracked.createdAt())
+                        + " while following the " + tracked.trackerType() + " pipeline" + (label.isEmpty() ? "" : " (last seen: " + label + ")"),
+                        null, JSON.createObjectNode());
+                return;
+            }
+            TargetTracker tracker = trackers.get(tracked.trackerType());
+            PollResult result;
+            try {
+                result = tracker.poll(tracked.state(), tracked.authHeaders(), http);
+            } catch (TrackingException e) {
+                if (!e.retryable()) {
+                    finish(run, tracked, false, e.getMessage(), null, JSON.createObjectNode());
+                    return;
+                }
+                long next = Math.min(tracked.pollIntervalMs() * 2, settings.maxPollIntervalSeconds() * 1000);
+                LOG.warn("run {}: {} poll failed, next try in {} s: {}", run.runId(), tracked.trackerType(), next / 1000, e.getMessage());
+                store.reschedule(run.runId(), tracked.state(), tracked.reported(), now + next, next);
+                return;
+            }
+            ObjectNode reported = tracked.reported().deepCopy();
+            for (String line : result.newLogLines()) {
+                logOrThrow(run, line);
+            }
+            ObjectNode patch = changes(result, reported);
+            if (result.terminal() != null) {
+                finish(run, tracked, result.terminal().success(), result.terminal().summary(), result, patch);
+                return;
+            }
+            if (!patch.isEmpty()) {
+                reporter.patch(run, patch);
+            }
+            boolean changed = !result.newLogLines().isEmpty() || !patch.isEmpty();
+            long base = seconds(null, settings.pollIntervalSeconds()) * 1000;
+            long interval = result.pollSoon() ? 0 : changed ? Math.min(base, tracked.pollIntervalMs())
+                    : Math.min(Math.round(tracked.pollIntervalMs() * 1.5), settings.maxPollIntervalSeconds() * 1000);
+            store.reschedule(run.runId(), result.state(), reported, now + interval, Math.max(interval, base));
+        } catch (PortApiException e) {
+            // Port did not take the update: keep the old state, so the next poll finds the same news and says it again
+            LOG.warn("run {}: Port update failed, the poll will be repeated: {}", run.runId(), e.getMessage());
+            store.reschedule(run.runId(), tracked.state(), tracked.reported(), now + tracked.pollIntervalMs(), tracked.pollIntervalMs());
+        } catch (RuntimeException e) {
+            LOG.error("run {}: tracking failed unexpectedly, will retry: {}", run.runId(), e.toString(), e);
+            store.reschedule(run.runId(), tracked.state(), tracked.reported(), now + tracked.pollIntervalMs(), tracked.pollIntervalMs());
+        }
+    }
+
+    /** A pipeline's own callback (work-order webhook): poll that run at once. */
+    public boolean pollNow(String runId) {
+        return store.pollNow(runId);
+    }
+
+    private void finish(RunContext run, TrackedRun tracked, boolean success, String summary, PollResult result, ObjectNode patch) {
+        if (success) {
+            upsertEntity(run, tracked, result);
+        }
+        patch.put("status", success ? "SUCCESS" : "FAILURE");
+        patch.put("summary", summary);
+        reporter.log(run, (success ? "Pipeline succeeded: " : "Pipeline failed: ") + summary);
+        if (run.kind() == RunContext.Kind.ACTION_RUN) {
+            reporter.patch(run, patch);
+        } else if (success) {
+            reporter.patch(run, patch);
+        } else {
+            reporter.fail(run, summary);
+        }
+        store.end(run.runId(), patch.get("status").asText(), summary, patch);
+        LOG.info("run {}: {} — {}", run.runId(), patch.get("status").asText(), summary);
+    }
+
+    /** The mapping's entity, rendered over {body, request, response, facts}, upserted with ?run_id= while the run is open. */
+    private void upsertEntity(RunContext run, TrackedRun tracked, PollResult result) {
+        List<Mapping> all = mappings.current().mappings();
+        if (tracked.mappingIndex() >= all.size() || !all.get(tracked.mappingIndex()).hasEntity()) {
+            return;
+        }
+        Mapping mapping = all.get(tracked.mappingIndex());
+        ObjectNode context = ReportBuilder.context(tracked.message(), JSON.createObjectNode(), 200, Map.of(), "");
+        context.set("facts", result == null || result.facts() == null ? JSON.createObjectNode() : result.facts());
+        try {
+            ObjectNode entity = mapping.renderEntity(context);
+            String blueprint = entity.path("blueprint").asText("");
+            entity.remove("blueprint");
+            port.upsertEntity(blueprint, entity, run.runId());
+            reporter.log(run, "Entity " + entity.path("identifier").asText() + " of blueprint " + blueprint + " updated");
+        } catch (MappingEvaluationException e) {
+            reporter.log(run, "Warning: the entity could not be built: " + e.getMessage());
+        }
+    }
+
+    /** Fields Port does not show yet; {@code reported} is updated to what it will show. */
+    private static ObjectNode changes(PollResult r, ObjectNode reported) {
+        ObjectNode patch = JSON.createObjectNode();
+        changed(patch, reported, "statusLabel", r.statusLabel());
+        changed(patch, reported, "link", r.link());
+        changed(patch, reported, "externalRunId", r.externalRunId());
+        return patch;
+    }
+
+    private static void changed(ObjectNode patch, ObjectNode reported, String field, String value) {
+        if (value != null && !value.equals(reported.path(field).asText(null))) {
+            patch.put(field, value);
+            reported.put(field, value);
+        }
+    }
+
+    private void logOrThrow(RunContext run, String line) {
+        switch (run.kind()) {
+            case ACTION_RUN -> port.postRunLog(run.runId(), line, null, null);
+            case WORKFLOW_NODE_RUN -> port.postWorkflowNodeLog(run.runId(), "INFO", line);
+            case UNREPORTED -> { }
+        }
+    }
+
+    private static long seconds(Long perMapping, long dflt) {
+        return perMapping != null ? perMapping : dflt;
+    }
+
+    private static JsonNode parse(String text) {
+        try {
+            return text == null || text.isBlank() ? null : JSON.readTree(text);
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    static String human(long millis) {
+        Duration d = Duration.ofMillis(millis);
+        if (d.toHours() > 0) return d.toHours() + " h" + (d.toMinutesPart() > 0 ? " " + d.toMinutesPart() + " min" : "");
+        if (d.toMinutes() > 0) return d.toMinutes() + " min" + (d.toSecondsPart() > 0 ? " " + d.toSecondsPart() + " s" : "");
+        return d.toSeconds() + " s";
+    }
+}
