@@ -129,6 +129,11 @@ public class TrackingService {
                         null, JSON.createObjectNode());
                 return;
             }
+            if (tracked.authHeaders() == null) {
+                finish(run, tracked, false, "The stored credentials of this run cannot be decrypted (was PORT_CLIENT_SECRET "
+                        + "changed?); the " + tracked.trackerType() + " pipeline can no longer be followed", null, JSON.createObjectNode());
+                return;
+            }
             TargetTracker tracker = trackers.get(tracked.trackerType());
             PollResult result;
             try {
@@ -201,7 +206,12 @@ public class TrackingService {
         }
         Mapping mapping = all.get(tracked.mappingIndex());
         ObjectNode context = ReportBuilder.context(tracked.message(), JSON.createObjectNode(), 200, Map.of(), "");
-        context.set("facts", result == null || result.facts() == null ? JSON.createObjectNode() : result.facts());
+        ObjectNode facts = result == null || result.facts() == null ? JSON.createObjectNode() : result.facts().deepCopy();
+        String link = result != null && result.link() != null ? result.link() : tracked.reported().path("link").asText(null);
+        if (!facts.has("jobUrl") && link != null) {
+            facts.put("jobUrl", link); // the pipeline's page, for entities that link back to the job
+        }
+        context.set("facts", facts);
         try {
             ObjectNode entity = mapping.renderEntity(context);
             String blueprint = entity.path("blueprint").asText("");

@@ -424,7 +424,7 @@ public class FakeAzureDevOps extends FakeHttpServer {
         ObjectNode self = run.putObject("resources").putObject("repositories").putObject("self");
         self.putObject("repository").put("id", UUID.nameUUIDFromBytes(project.getBytes(StandardCharsets.UTF_8)).toString())
                 .put("type", "azureReposGit");
-        self.put("refName", ref).put("version", Integer.toHexString(id * 7919) + "c0ffee0000000000000000000000000000".substring(0, 36));
+        self.put("refName", ref).put("version", String.format("%040x", (long) id * 7919L + 0xc0ffeeL));
         run.put("id", id).put("name", "20250101." + (id - 999));
         return run;
     }
