@@ -30,7 +30,7 @@ public final class RunningAgent implements AutoCloseable {
     }
 
     public static RunningAgent start(Map<String, String> env, Map<String, String> camelOverrides) throws Exception {
-        int port = freePort();
+        int port = env.containsKey("AGENT_HTTP_PORT") ? Integer.parseInt(env.get("AGENT_HTTP_PORT")) : freePort();
         Main main = AgentMain.createMain(AgentSettings.from(env), Clock.systemUTC());
         Properties overrides = new Properties();
         overrides.setProperty("camel.server.port", String.valueOf(port));
@@ -67,7 +67,7 @@ public final class RunningAgent implements AutoCloseable {
         main.stop();
     }
 
-    private static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
