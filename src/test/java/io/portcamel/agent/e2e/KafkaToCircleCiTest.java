@@ -28,8 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The agent end to end on the real path: a Port message on a real Kafka broker, the shipped invocations.json
- * (seed CircleCI mapping unchanged), the request to (fake) CircleCI, and what (fake) Port shows for the run.
+ * The agent end to end on the real path: a Port message on a real Kafka broker, the seed CircleCI mapping unchanged
+ * (followed by port-agent's default mappings), the request to (fake) CircleCI, and what (fake) Port shows for the run.
  */
 class KafkaToCircleCiTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
@@ -57,7 +57,8 @@ class KafkaToCircleCiTest {
         env.put("KAFKA_CONSUMER_GROUP_ID", GROUP);
         env.put("CIRCLE_CI_URL", circleci.rootUrl());
         env.put("CIRCLE_CI_TOKEN", TestSecrets.CIRCLE_TOKEN);
-        env.put("CONTROL_THE_PAYLOAD_CONFIG_PATH", "invocations.json");
+        // the seed 001 mapping exactly as published (no track), then port-agent's own default mappings
+        env.put("CONTROL_THE_PAYLOAD_CONFIG_PATH", "src/test/resources/agent-mappings/seed-circleci-then-port-agent-defaults.json");
         agent = RunningAgent.start(env);
     }
 

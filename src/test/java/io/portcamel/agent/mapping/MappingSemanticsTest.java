@@ -160,9 +160,24 @@ class MappingSemanticsTest {
 
     @Test
     void unknownKeysKeptRawAndReportKeysAllowed() throws Exception {
-        Mapping m = one("{\"track\": {\"kind\": \"circleci\"}, \"allowedHosts\": [\"a\"], \"report\": {\"foo\": 1}, \"fieldsToDecryptPaths\": [\"a.b\"]}");
-        assertEquals("circleci", m.raw().path("track").path("kind").asText());
+        Mapping m = one("{\"x-owner\": {\"team\": \"platform\"}, \"allowedHosts\": [\"a\"], \"report\": {\"foo\": 1}, \"fieldsToDecryptPaths\": [\"a.b\"]}");
+        assertEquals("platform", m.raw().path("x-owner").path("team").asText());
         assertEquals(java.util.List.of("a.b"), m.fieldsToDecryptPaths());
+    }
+
+    @Test
+    void trackAndEntityExtensionsAreValidatedAtLoad() throws Exception {
+        Mapping m = one("{\"track\": {\"type\": \"circleci\", \"deadlineSeconds\": 60, \"params\": {\"deployName\": \".action\"}}}");
+        assertEquals("circleci", m.track().orElseThrow().type());
+        assertEquals(60L, m.track().orElseThrow().deadlineSeconds());
+        assertEquals("deploy", m.renderTrackParams(new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree("{\"action\":\"deploy\"}")).path("deployName").asText());
+        assertMessage("[{\"track\": {\"type\": \"jenkins\"}}]", "invocations.json: mapping #0 field \"track.type\": must be one of");
+        assertMessage("[{\"track\": {\"type\": \"circleci\", \"deadlineSeconds\": -1}}]", "invocations.json: mapping #0 field \"track.deadlineSeconds\"");
+        assertMessage("[{\"track\": {\"type\": \"circleci\", \"params\": {\"x\": \".a |\"}}}]", "invocations.json: mapping #0 field \"track.params.x\": jq compile error");
+        assertMessage("[{\"entity\": {\"identifier\": \".a\"}}]", "invocations.json: mapping #0 field \"entity\"");
+        assertMessage("[{\"bodySignature\": {\"header\": \"X-WH-Checksum\", \"secretEnv\": \"PORT_CLIENT_SECRET\"}}]",
+                "invocations.json: mapping #0 field \"bodySignature.secretEnv\"");
     }
 
     @Test
