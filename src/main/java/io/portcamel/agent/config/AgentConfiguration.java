@@ -91,6 +91,14 @@ public class AgentConfiguration implements CamelConfiguration {
         r.bind("portPolling", new PortPolling(portApi, settings, clock, () -> stopAgent(context)));
         r.bind("webhookIngress", new WebhookIngress(signature, clock, settings.webhookMaxSkewSeconds()));
         bindTargetTls(r);
+        if (settings.liveEdits()) {
+            try {
+                context.addService(new RouteFilesWatcher(context,
+                        java.nio.file.Path.of(settings.env().getOrDefault("AGENT_ROUTES_DIR", "routes")), 2000));
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot watch the route files", e);
+            }
+        }
     }
 
     /** WEBHOOK_VERIFY_SSL applies to target calls only, as in port-agent; Port itself is always verified. */

@@ -90,6 +90,7 @@ public record AgentSettings(
         }
 
         trackingSettings(env); // validated now, so a bad value stops start-up
+        e.bool("AGENT_LIVE_EDITS", true);
         return new AgentSettings(orgId, clientId, clientSecret, baseUrl, streamer,
                 e.oneOfText("LOG_LEVEL", "INFO", Set.of("trace", "debug", "info", "warning", "warn", "error", "critical")),
                 e.bool("DETAILED_LOGGING", true), local, bootstrap.trim(), protocol, mechanism,
@@ -130,6 +131,11 @@ public record AgentSettings(
                 e.positiveInt("TRACKING_BATCH_SIZE", 50));
     }
 
+    /** AGENT_LIVE_EDITS (default true): routes/*.yaml and the mapping file are reloaded when they change. */
+    public boolean liveEdits() {
+        return new Env(env).bool("AGENT_LIVE_EDITS", true);
+    }
+
     /** Kafka brokers given locally (local mode or explicit servers) instead of fetched from Port. */
     public boolean kafkaBrokersGivenLocally() {
         return usingLocalPortInstance || !kafkaBootstrapServers.isBlank();
@@ -151,6 +157,7 @@ public record AgentSettings(
         p.setProperty("agent.target.timeout-ms", String.valueOf(Math.round(webhookInvokerTimeoutSeconds * 1000)));
         p.setProperty("agent.webhook.enabled", String.valueOf(webhookIngressEnabled));
         p.setProperty("agent.webhook.path", webhookIngressPath);
+        p.setProperty("agent.live-edits", String.valueOf(liveEdits()));
         return p;
     }
 

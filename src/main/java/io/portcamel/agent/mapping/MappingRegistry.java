@@ -11,11 +11,15 @@ import java.nio.file.Path;
 public class MappingRegistry {
     private final Path file;
     private final Scope scope;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MappingRegistry.class);
+
     private volatile MappingSet current;
+    private String lastStamp;
 
     public MappingRegistry(Path file, Scope scope) throws MappingException {
         this.file = file;
         this.scope = scope;
+        this.lastStamp = stamp();
         this.current = MappingSet.load(file, scope);
     }
 
@@ -37,5 +41,32 @@ public class MappingRegistry {
         MappingSet next = MappingSet.load(file, scope);
         current = next;
         return next;
+    }
+
+    /**
+     * Live edits: reloads when the file's modification time or size changed since the last look (called every few
+     * seconds by the mappings-reload route). An invalid edit is logged with file, mapping and field, and the previous
+     * version keeps serving until the file is fixed.
+     */
+    public synchronized void reloadIfChanged() {
+        String stamp = stamp();
+        if (stamp == null || stamp.equals(lastStamp)) {
+            return;
+        }
+        lastStamp = stamp;
+        try {
+            MappingSet next = reload();
+            LOG.info("{} reloaded: {} mapping(s) in force", source(), next.mappings().size());
+        } catch (MappingException e) {
+            LOG.error("{} changed but is invalid, the previous version keeps serving: {}", source(), e.getMessage());
+        }
+    }
+
+    private String stamp() {
+        try {
+            return java.nio.file.Files.getLastModifiedTime(file).toMillis() + ":" + java.nio.file.Files.size(file);
+        } catch (java.io.IOException e) {
+            return null; // a file being replaced (editors write a temp file and rename): look again next time
+        }
     }
 }
