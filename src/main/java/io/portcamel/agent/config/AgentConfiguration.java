@@ -5,6 +5,9 @@ import io.portcamel.agent.ingress.PortKafkaClientFactory;
 import io.portcamel.agent.ingress.PortPolling;
 import io.portcamel.agent.ingress.WebhookIngress;
 import io.portcamel.agent.mapping.MappingRegistry;
+import io.portcamel.agent.ops.AgentMetrics;
+import io.portcamel.agent.ops.Ops;
+import io.portcamel.agent.ops.TimedTracker;
 import io.portcamel.agent.port.PortApi;
 import io.portcamel.agent.port.PortTokenCache;
 import io.portcamel.agent.port.RunReporter;
@@ -66,21 +69,25 @@ public class AgentConfiguration implements CamelConfiguration {
         PortSignature signature = new PortSignature(settings.clientSecret());
         PortApi portApi = new PortApi(template, masker);
         RunReporter reporter = new RunReporter(portApi);
+        AgentMetrics metrics = Ops.metrics(context); // Prometheus registry (/observe/metrics) and the agent's counters
 
         r.bind("agentSettings", settings);
         // camel-jq uses a registry Scope as its root scope: routes' jq sees the same functions as the mappings
         r.bind("jqScope", Scope.class, jqScope);
         r.bind("mappings", mappings);
         r.bind("masker", masker);
-        r.bind("portToken", new PortTokenCache(template, settings.clientId(), settings.clientSecret(), clock));
+        PortTokenCache tokens = new PortTokenCache(template, settings.clientId(), settings.clientSecret(), clock);
+        r.bind("portToken", tokens);
         r.bind("portApi", portApi);
         r.bind("runReporter", reporter);
-        r.bind("intake", new RunIntake(signature, settings.runsTopic()));
-        TrackingService tracking = new TrackingService(store, List.of(new CircleCiTracker(clock), new AzureDevOpsTracker(clock),
-                new AzureWebhookTracker(clock), new WorkOrderTracker(clock)), new CamelTargetHttp(template), reporter, portApi,
+        r.bind("intake", new RunIntake(signature, settings.runsTopic(), store,
+                Math.round(settings.webhookInvokerTimeoutSeconds() * 1000) + 60_000));
+        TrackingService tracking = new TrackingService(store, TimedTracker.all(List.of(new CircleCiTracker(clock), new AzureDevOpsTracker(clock),
+                new AzureWebhookTracker(clock), new WorkOrderTracker(clock)), metrics), new CamelTargetHttp(template), reporter, portApi,
                 mappings, settings.trackingSettings(), clock);
         r.bind("trackingStore", store);
-        r.bind("tracking", tracking);
+        r.bind("acceptedRuns", new io.portcamel.agent.store.AcceptedRuns(store));
+        r.bind("tracking", tracking.metrics(metrics));
         // polls run in parallel on a bounded pool: a slow CI API delays its own runs, not the others
         r.bind("trackingPool", context.getExecutorServiceManager().newFixedThreadPool(this, "tracking", io.portcamel.agent.store.StoreSettings.from(settings.env()).poolSize()));
         r.bind("dispatcher", new RunDispatcher(mappings, new FieldDecryptor(settings.clientSecret()), reporter, masker,
@@ -88,7 +95,9 @@ public class AgentConfiguration implements CamelConfiguration {
         r.bind("targetCall", new TargetCall(signature, clock, settings.env()));
         r.bind("kafkaOffsets", new KafkaOffsets());
         r.bind("portKafkaClientFactory", new PortKafkaClientFactory(settings, portApi));
-        r.bind("portPolling", new PortPolling(portApi, settings, clock, () -> stopAgent(context)));
+        PortPolling polling = new PortPolling(portApi, settings, clock, () -> stopAgent(context));
+        r.bind("portPolling", polling);
+        Ops.health(context, metrics, settings, store, tokens, polling, clock); // readiness/liveness checks, in-flight gauge
         r.bind("webhookIngress", new WebhookIngress(signature, clock, settings.webhookMaxSkewSeconds()));
         bindTargetTls(r);
         if (settings.liveEdits()) {

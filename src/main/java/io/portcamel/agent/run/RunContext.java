@@ -49,6 +49,23 @@ public final class RunContext {
         this.kind = runId == null ? Kind.UNREPORTED : runId.startsWith("wfnr_") ? Kind.WORKFLOW_NODE_RUN : Kind.ACTION_RUN;
     }
 
+    /**
+     * What makes this run unique for the dedupe: the runId; for a change-log event (no runId) a digest of the message,
+     * so the same event replayed is recognised too.
+     */
+    public String dedupeKey() {
+        if (runId != null) {
+            return runId;
+        }
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(message.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return "event:" + java.util.HexFormat.of().formatHex(d);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public Origin origin() { return origin; }
     public ObjectNode message() { return message; }
     public String runId() { return runId; }

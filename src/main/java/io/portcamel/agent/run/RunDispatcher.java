@@ -50,6 +50,7 @@ public class RunDispatcher {
     /** Chooses the mapping and renders the request; throws {@link RunFailure} when it cannot. */
     public void prepare(Exchange exchange) {
         RunContext run = exchange.getVariable("run", RunContext.class);
+        io.portcamel.agent.ops.AgentMetrics.of(exchange).received(run);
         reporter.log(run, "An action message has been received");
         if (detailedLogging) {
             LOG.info("run {}: message {}", run.label(), masker.maskJson(run.message()));
@@ -85,6 +86,7 @@ public class RunDispatcher {
         int status = run.statusCode();
         String text = run.responseText() == null ? "" : run.responseText();
         LOG.info("run {}: target answered {}", run.label(), status);
+        io.portcamel.agent.ops.AgentMetrics.of(exchange).targetAnswered(run);
         if (detailedLogging) {
             LOG.info("run {}: response {}", run.label(), masker.mask(text));
         }
@@ -99,6 +101,7 @@ public class RunDispatcher {
             if (!run.succeeded() || run.synchronizedRun()) {
                 reporter.completeNode(run, run.succeeded(), run.synchronizedRun()
                         ? (responseJson != null ? responseJson : TextNode.valueOf(text)) : null);
+                io.portcamel.agent.ops.AgentMetrics.of(exchange).ended(run, run.succeeded());
             }
             return;
         }
@@ -119,6 +122,7 @@ public class RunDispatcher {
         if (!patch.isEmpty()) {
             reporter.patch(run, patch);
             LOG.info("run {}: reported {}", run.label(), masker.maskJson(patch));
+            io.portcamel.agent.ops.AgentMetrics.of(exchange).reported(run, patch);
         }
         if (run.succeeded() && !patch.has("status") && run.mapping().track().isPresent()) {
             // our extension: the pipeline is followed to its end instead of being left IN_PROGRESS
@@ -139,6 +143,7 @@ public class RunDispatcher {
             return;
         }
         LOG.warn("run {}: FAILURE: {}", run.label(), summary);
+        io.portcamel.agent.ops.AgentMetrics.of(exchange).ended(run, false);
         try {
             reporter.log(run, summary);
             reporter.fail(run, summary);

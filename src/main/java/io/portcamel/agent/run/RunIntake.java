@@ -25,10 +25,16 @@ public class RunIntake {
 
     private final PortSignature signature;
     private final String runsTopic;
+    private final io.portcamel.agent.store.TrackingStore store;
+    /** An accepted run older than this and not done was cut off by a crash (longer than any target call). */
+    private final long unfinishedAfterMillis;
 
-    public RunIntake(PortSignature signature, String runsTopic) {
+    public RunIntake(PortSignature signature, String runsTopic, io.portcamel.agent.store.TrackingStore store,
+                     long unfinishedAfterMillis) {
         this.signature = signature;
         this.runsTopic = runsTopic;
+        this.store = store;
+        this.unfinishedAfterMillis = unfinishedAfterMillis;
     }
 
     /** Returns the run to dispatch (also stored in the variable {@code run}), or null when the message is dropped. */
@@ -78,6 +84,24 @@ public class RunIntake {
         exchange.setVariable("run", run);
         LOG.info("run {}: received from {} (action {})", run.label(), origin, message.path("action").asText("?"));
         return run;
+    }
+
+    /**
+     * A redelivered or replayed run is never triggered twice. When the first attempt never finished (the agent died
+     * between accepting and reporting — the one window no store closes, since no CI API takes an idempotency key),
+     * the outcome is unknown: the run ends FAILURE saying so, instead of hanging IN_PROGRESS (at-most-once trigger).
+     */
+    public void duplicate(Exchange exchange) {
+        RunContext run = exchange.getVariable("run", RunContext.class);
+        var accepted = store.accepted(run.dedupeKey());
+        long age = accepted.map(a -> System.currentTimeMillis() - a.acceptedAt()).orElse(0L);
+        if (accepted.isPresent() && !accepted.get().done() && age > unfinishedAfterMillis && run.runId() != null) {
+            store.markDone(run.dedupeKey());
+            throw new RunFailure("The agent stopped while handling this run (accepted " + age / 1000 + " s ago by "
+                    + accepted.get().replica() + "); the request may or may not have reached the target, so it is not sent "
+                    + "again: check the target and re-run the action if needed");
+        }
+        LOG.warn("run {}: already accepted before (redelivery or replay from {}); not processed again", run.label(), run.origin());
     }
 
     /** port-agent: only messages whose invocation method (or change-log destination) says agent: true. */

@@ -49,7 +49,15 @@ final class Schema {
                         end_status       VARCHAR(20),
                         end_summary      ${TEXT}
                     )""",
-                    "CREATE INDEX IF NOT EXISTS tracked_run_due ON tracked_run (status, next_poll_at)")));
+                    "CREATE INDEX IF NOT EXISTS tracked_run_due ON tracked_run (status, next_poll_at)")),
+            // the dedupe key of every run the agent accepted: a redelivered or replayed message never triggers twice
+            new Migration(2, "accepted_run", List.of("""
+                    CREATE TABLE IF NOT EXISTS accepted_run (
+                        run_key      VARCHAR(200) NOT NULL PRIMARY KEY,
+                        accepted_at  BIGINT       NOT NULL,
+                        replica      VARCHAR(200) NOT NULL,
+                        state        VARCHAR(20)  DEFAULT 'ACCEPTED' NOT NULL CHECK (state IN ('ACCEPTED', 'DONE'))
+                    )""")));
 
     private Schema() {
     }

@@ -131,6 +131,75 @@ public final class TrackingStore implements AutoCloseable {
         return settings.replicaId();
     }
 
+    /**
+     * Records that this run was accepted for processing; false if it already was (by this or another replica, before
+     * or after a restart). Backs the dispatch route's idempotent consumer.
+     */
+    public boolean accept(String runKey) {
+        try (Connection c = pool.getConnection();
+             PreparedStatement ps = c.prepareStatement("INSERT INTO accepted_run (run_key, accepted_at, replica) VALUES (?, ?, ?)")) {
+            ps.setString(1, runKey);
+            ps.setLong(2, clock.millis());
+            ps.setString(3, settings.replicaId());
+            ps.executeUpdate();
+            return true;
+        } catch (SQLException e) {
+            if ("23505".equals(e.getSQLState())) {
+                return false;
+            }
+            throw failure("accept " + runKey, e);
+        }
+    }
+
+    public boolean isAccepted(String runKey) {
+        try (Connection c = pool.getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT 1 FROM accepted_run WHERE run_key = ?")) {
+            ps.setString(1, runKey);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        } catch (SQLException e) {
+            throw failure("look up " + runKey, e);
+        }
+    }
+
+    /** The run was handled to the end (triggered and reported, or failed and reported). */
+    public boolean markDone(String runKey) {
+        try (Connection c = pool.getConnection();
+             PreparedStatement ps = c.prepareStatement("UPDATE accepted_run SET state = 'DONE' WHERE run_key = ?")) {
+            ps.setString(1, runKey);
+            return ps.executeUpdate() > 0;
+        } catch (SQLException e) {
+            throw failure("mark done " + runKey, e);
+        }
+    }
+
+    /** When an accepted run was accepted, and whether it was handled to the end; empty if never accepted. */
+    public Optional<Accepted> accepted(String runKey) {
+        try (Connection c = pool.getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT accepted_at, replica, state FROM accepted_run WHERE run_key = ?")) {
+            ps.setString(1, runKey);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(new Accepted(rs.getLong(1), rs.getString(2), "DONE".equals(rs.getString(3))))
+                        : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw failure("look up " + runKey, e);
+        }
+    }
+
+    public record Accepted(long acceptedAt, String replica, boolean done) { }
+
+    /** Forgets an accepted run (its processing failed before anything was sent), so a redelivery may try again. */
+    public boolean forget(String runKey) {
+        try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement("DELETE FROM accepted_run WHERE run_key = ?")) {
+            ps.setString(1, runKey);
+            return ps.executeUpdate() > 0;
+        } catch (SQLException e) {
+            throw failure("forget " + runKey, e);
+        }
+    }
+
     /** Stores a new run, due at its nextPollAt. False (and nothing changed) if the run id is already stored. */
     public boolean insert(TrackedRun run) {
         if (!RUN_KINDS.contains(run.runKind())) {
