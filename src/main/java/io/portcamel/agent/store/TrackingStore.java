@@ -101,6 +101,12 @@ public final class TrackingStore implements AutoCloseable {
                     durableH2(c);
                 }
                 version = Schema.migrate(c, store.dialect);
+                if (store.dialect.equals("h2")) {
+                    // one process at a time opens an H2 file: any lease in it belongs to a process that died
+                    try (Statement s = c.createStatement()) {
+                        s.executeUpdate("UPDATE tracked_run SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL");
+                    }
+                }
             }
             LOG.info("Tracking store: {} (schema v{}, pool {}, lease {} s, replica {})", store.dialect, version,
                     settings.poolSize(), settings.leaseSeconds(), settings.replicaId());
@@ -307,6 +313,16 @@ public final class TrackingStore implements AutoCloseable {
      * longer holds the run: its lease expired and another replica took it, or the run ended meanwhile. If
      * {@link #pollNow} was called during the poll, the run stays due now: the poll may have looked too early.
      */
+    /**
+     * Extends this replica's lease on a run before it tells Port anything; false when the lease is gone (it expired
+     * and another replica may be polling the run), and then this replica must not report.
+     */
+    public boolean renewLease(String runId) {
+        long now = clock.millis();
+        return update("renew lease " + runId, "UPDATE tracked_run SET lease_until = ? WHERE run_id = ? AND status = 'TRACKING' "
+                + "AND lease_owner = ? AND lease_until >= ?", now + leaseMillis, runId, settings.replicaId(), now) == 1;
+    }
+
     public boolean reschedule(String runId, ObjectNode newState, ObjectNode reported, long nextPollAt, long pollIntervalMs) {
         long now = clock.millis();
         return update("reschedule " + runId, "UPDATE tracked_run SET state_json = ?, reported_json = ?, "

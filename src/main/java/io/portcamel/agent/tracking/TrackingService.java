@@ -53,6 +53,7 @@ public class TrackingService {
     private final MappingRegistry mappings;
     private final Settings settings;
     private final Clock clock;
+    private io.portcamel.agent.ops.AgentMetrics metrics = io.portcamel.agent.ops.AgentMetrics.NONE;
 
     public TrackingService(TrackingStore store, List<TargetTracker> trackers, TargetHttp http, RunReporter reporter,
                            PortApi port, MappingRegistry mappings, Settings settings, Clock clock) {
@@ -65,6 +66,9 @@ public class TrackingService {
         this.settings = settings;
         this.clock = clock;
     }
+
+    /** Counts ended runs into the agent's metrics (io.portcamel.agent.ops); returns this. */
+    public TrackingService metrics(io.portcamel.agent.ops.AgentMetrics metrics) { this.metrics = metrics; return this; }
 
     /** After a successful trigger of a mapping with {@code track}: store the run and say so in the run log. */
     public void start(RunContext run) {
@@ -148,6 +152,11 @@ public class TrackingService {
                 store.reschedule(run.runId(), tracked.state(), tracked.reported(), now + next, next);
                 return;
             }
+            if (!store.renewLease(run.runId())) {
+                // the poll outlasted the lease: another replica may have the run now, so this one says nothing
+                LOG.warn("run {}: lease lost during a slow poll; leaving the run to the replica that holds it", run.runId());
+                return;
+            }
             ObjectNode reported = tracked.reported().deepCopy();
             for (String line : result.newLogLines()) {
                 logOrThrow(run, line);
@@ -181,6 +190,10 @@ public class TrackingService {
     }
 
     private void finish(RunContext run, TrackedRun tracked, boolean success, String summary, PollResult result, ObjectNode patch) {
+        if (!store.renewLease(run.runId())) {
+            LOG.warn("run {}: lease lost before the end could be reported; leaving the run to the replica that holds it", run.runId());
+            return;
+        }
         if (success) {
             upsertEntity(run, tracked, result);
         }
@@ -195,6 +208,7 @@ public class TrackingService {
             reporter.fail(run, summary);
         }
         store.end(run.runId(), patch.get("status").asText(), summary, patch);
+        metrics.ended(success, tracked.mappingIndex(), tracked.trackerType());
         LOG.info("run {}: {} — {}", run.runId(), patch.get("status").asText(), summary);
     }
 

@@ -197,7 +197,7 @@ class TrackingReplicasIT {
 
     @Test
     void aKilledReplicasLeasedRunsAreTakenOverAfterTheLeaseExpires() throws Exception {
-        List<String> runIds = injectAlternately(6, 14);
+        List<String> runIds = injectAlternately(6, 10);
         for (String runId : runIds) {
             port.awaitLog(runId, FIRST_POLL_LINE::equals, Duration.ofSeconds(30));
         }
@@ -253,6 +253,7 @@ class TrackingReplicasIT {
         port.assertNoContractViolations();
         circleci.assertNoContractViolations();
     }
+
 
     /** run id → lease_until of the runs whose live lease belongs to a replica id starting with {@code ownerPrefix}. */
     private Map<String, Long> liveLeases(String ownerPrefix) throws SQLException {

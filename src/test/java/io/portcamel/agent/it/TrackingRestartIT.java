@@ -79,6 +79,16 @@ class TrackingRestartIT {
             for (String runId : runIds) {
                 port.awaitLog(runId, FIRST_POLL_LINE::equals, Duration.ofSeconds(20));
             }
+            // A's first poll of each run is saved once its second poll has begun (a run is leased again only after
+            // the previous poll's reschedule): from then on A's polls see identical snapshots and send nothing
+            for (String runId : runIds) {
+                String pid = pipelineId(circleci, runId);
+                long until = System.currentTimeMillis() + 20_000;
+                while (pipelineGets(circleci, pid).size() < 2 && System.currentTimeMillis() < until) {
+                    Thread.sleep(20);
+                }
+                assertTrue(pipelineGets(circleci, pid).size() >= 2, () -> "A did not poll run " + runId + " twice" + outputOf("A", agentA));
+            }
             Map<String, Integer> pollsByA = new LinkedHashMap<>();
             for (String runId : runIds) {
                 pollsByA.put(runId, pipelineGets(circleci, pipelineId(circleci, runId)).size());
