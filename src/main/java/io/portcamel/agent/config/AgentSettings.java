@@ -91,6 +91,7 @@ public record AgentSettings(
 
         trackingSettings(env); // validated now, so a bad value stops start-up
         e.bool("AGENT_LIVE_EDITS", true);
+        allowedHosts(env); // validated now
         return new AgentSettings(orgId, clientId, clientSecret, baseUrl, streamer,
                 e.oneOfText("LOG_LEVEL", "INFO", Set.of("trace", "debug", "info", "warning", "warn", "error", "critical")),
                 e.bool("DETAILED_LOGGING", true), local, bootstrap.trim(), protocol, mechanism,
@@ -129,6 +130,25 @@ public record AgentSettings(
         return new io.portcamel.agent.tracking.TrackingService.Settings(
                 e.positiveInt("TRACKING_DEFAULT_DEADLINE_SECONDS", 7200), interval, max,
                 e.positiveInt("TRACKING_BATCH_SIZE", 50));
+    }
+
+    /** TARGET_ALLOWED_HOSTS: comma-separated hosts every target request must go to (empty: any, as port-agent). */
+    public java.util.List<String> targetAllowedHosts() {
+        return allowedHosts(env);
+    }
+
+    static java.util.List<String> allowedHosts(Map<String, String> env) {
+        String v = env.getOrDefault("TARGET_ALLOWED_HOSTS", "").trim();
+        if (v.isEmpty()) {
+            return java.util.List.of();
+        }
+        java.util.List<String> hosts = java.util.Arrays.stream(v.split(",")).map(String::trim).filter(h -> !h.isEmpty()).toList();
+        for (String h : hosts) {
+            if (h.contains("/")) {
+                throw new ConfigException("TARGET_ALLOWED_HOSTS", v, "must list host names (e.g. circleci.com,*.example.com), not URLs");
+            }
+        }
+        return hosts;
     }
 
     /** AGENT_LIVE_EDITS (default true): routes/*.yaml and the mapping file are reloaded when they change. */

@@ -54,10 +54,12 @@ public final class Mapping {
     private final TrackSpec track;
     private final Template entity;
     private final BodySignature bodySignature;
+    private final List<String> allowedHosts;
 
     Mapping(int index, ObjectNode raw, Scope scope, Boolean enabledLiteral, Template.Jq enabledJq, Template url,
             Template method, Template headers, Template query, Template body, Map<String, Template> report,
-            List<String> fieldsToDecryptPaths, TrackSpec track, Template entity, BodySignature bodySignature) {
+            List<String> fieldsToDecryptPaths, TrackSpec track, Template entity, BodySignature bodySignature,
+            List<String> allowedHosts) {
         this.index = index;
         this.raw = raw;
         this.scope = scope;
@@ -73,6 +75,12 @@ public final class Mapping {
         this.track = track;
         this.entity = entity;
         this.bodySignature = bodySignature;
+        this.allowedHosts = allowedHosts;
+    }
+
+    /** The {@code allowedHosts} extension; empty = only TARGET_ALLOWED_HOSTS (if set) applies. */
+    public List<String> allowedHosts() {
+        return allowedHosts;
     }
 
     /** The {@code bodySignature} extension: an HMAC of the exact body bytes in a header. Empty = none. */

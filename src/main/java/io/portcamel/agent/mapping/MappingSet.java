@@ -197,7 +197,26 @@ public final class MappingSet {
                 }
             }
             return new Mapping(index, raw, scope, enabledLiteral, enabledJq, url, method, headers, query, body,
-                    report, paths, track(raw), entity(raw), bodySignature(raw));
+                    report, paths, track(raw), entity(raw), bodySignature(raw), allowedHosts(raw));
+        }
+
+        /** Our extension: the hosts this mapping's requests may go to ({@code ["circleci.com", "*.example.com"]}). */
+        private List<String> allowedHosts(ObjectNode raw) throws MappingException {
+            JsonNode a = raw.get("allowedHosts");
+            if (a == null || a.isNull()) {
+                return List.of();
+            }
+            if (!a.isArray() || a.isEmpty()) {
+                throw error("allowedHosts", "must be a non-empty array of host names, e.g. [\"circleci.com\"]");
+            }
+            List<String> hosts = new ArrayList<>();
+            for (int i = 0; i < a.size(); i++) {
+                if (!a.get(i).isTextual() || a.get(i).textValue().isBlank() || a.get(i).textValue().contains("/")) {
+                    throw error("allowedHosts[" + i + "]", "must be a host name like circleci.com or *.example.com, got " + a.get(i));
+                }
+                hosts.add(a.get(i).textValue());
+            }
+            return List.copyOf(hosts);
         }
 
         /**

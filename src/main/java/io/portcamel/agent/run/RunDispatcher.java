@@ -12,6 +12,7 @@ import io.portcamel.agent.mapping.ReportBuilder;
 import io.portcamel.agent.port.PortApiException;
 import io.portcamel.agent.port.RunReporter;
 import io.portcamel.agent.security.FieldDecryptor;
+import io.portcamel.agent.security.HostAllowlist;
 import io.portcamel.agent.security.SecretMasker;
 import io.portcamel.agent.targets.TargetCall;
 import io.portcamel.agent.tracking.TrackingService;
@@ -36,6 +37,7 @@ public class RunDispatcher {
     private final SecretMasker masker;
     private final boolean detailedLogging;
     private final TrackingService tracking;
+    private List<String> allowedHosts = List.of();
 
     public RunDispatcher(MappingRegistry mappings, FieldDecryptor decryptor, RunReporter reporter, SecretMasker masker,
                          boolean detailedLogging, TrackingService tracking) {
@@ -45,6 +47,11 @@ public class RunDispatcher {
         this.masker = masker;
         this.detailedLogging = detailedLogging;
         this.tracking = tracking;
+    }
+
+    /** TARGET_ALLOWED_HOSTS: the hosts any mapping may call (empty: any host, as port-agent). */
+    public void setAllowedHosts(List<String> hosts) {
+        this.allowedHosts = List.copyOf(hosts);
     }
 
     /** Chooses the mapping and renders the request; throws {@link RunFailure} when it cannot. */
@@ -74,6 +81,10 @@ public class RunDispatcher {
         } catch (MappingEvaluationException e) {
             throw new RunFailure("Could not build the request with mapping #" + mapping.index() + ": " + e.getMessage()
                     + "; nothing was sent", e);
+        }
+        String refusal = HostAllowlist.refusal(run.request().url(), allowedHosts, mapping.allowedHosts());
+        if (refusal != null) {
+            throw new RunFailure("The request of mapping #" + mapping.index() + " was refused: " + refusal + "; nothing was sent");
         }
         LOG.info("run {}: mapping #{} selected, {} {}", run.label(), mapping.index(), run.request().method(),
                 masker.mask(run.request().url()));

@@ -82,6 +82,17 @@ class DispatchRulesTest {
     }
 
     @Test
+    void anInputCannotSteerTheRequestToAHostOutsideTheMappingsAllowlist() throws Exception {
+        ObjectNode msg = run("r_steered", "steered", "http://unused");
+        ((ObjectNode) msg.at("/payload/properties")).put("host", "127.0.0.1:" + target.port());
+        kafka.send(RUNS, "r_steered", PortMessages.signed(PortMessages.unsigned(msg)).toString());
+        port.awaitStatus("r_steered", "FAILURE", WAIT);
+        String summary = port.run("r_steered").path("summary").asText();
+        assertTrue(summary.contains("host 127.0.0.1 is not in the mapping's allowedHosts") && summary.contains("nothing was sent"), summary);
+        assertEquals(0, target.findAll(postRequestedFor(urlPathEqualTo("/api"))).size());
+    }
+
+    @Test
     void jqRuntimeErrorEndsTheRunFailureNamingTheField() throws Exception {
         kafka.send(RUNS, "r_jqerror", run("r_jqerror", "jq_error", target.baseUrl() + "/never").toString());
         port.awaitStatus("r_jqerror", "FAILURE", WAIT);
