@@ -92,6 +92,7 @@ public record AgentSettings(
         trackingSettings(env); // validated now, so a bad value stops start-up
         e.bool("AGENT_LIVE_EDITS", true);
         allowedHosts(env); // validated now
+        targetMaxRetries(env);
         return new AgentSettings(orgId, clientId, clientSecret, baseUrl, streamer,
                 e.oneOfText("LOG_LEVEL", "INFO", Set.of("trace", "debug", "info", "warning", "warn", "error", "critical")),
                 e.bool("DETAILED_LOGGING", true), local, bootstrap.trim(), protocol, mechanism,
@@ -137,6 +138,22 @@ public record AgentSettings(
         return allowedHosts(env);
     }
 
+    public int targetMaxRetries() {
+        return targetMaxRetries(env);
+    }
+
+    /** TARGET_MAX_RETRIES (3): re-sends of a target call that was certainly not processed (refused, 429, 503). */
+    static int targetMaxRetries(Map<String, String> env) {
+        String v = env.getOrDefault("TARGET_MAX_RETRIES", "3").trim();
+        try {
+            int n = Integer.parseInt(v);
+            if (n >= 0 && n <= 10) return n;
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new ConfigException("TARGET_MAX_RETRIES", v, "must be a whole number from 0 to 10");
+    }
+
     static java.util.List<String> allowedHosts(Map<String, String> env) {
         String v = env.getOrDefault("TARGET_ALLOWED_HOSTS", "").trim();
         if (v.isEmpty()) {
@@ -175,6 +192,7 @@ public record AgentSettings(
         p.setProperty("agent.polling.enabled", String.valueOf(streamer == Streamer.POLLING));
         p.setProperty("agent.polling.interval-ms", String.valueOf(pollingIntervalSeconds * 1000L));
         p.setProperty("agent.target.timeout-ms", String.valueOf(Math.round(webhookInvokerTimeoutSeconds * 1000)));
+        p.setProperty("agent.target.max-retries", String.valueOf(targetMaxRetries(env)));
         p.setProperty("agent.webhook.enabled", String.valueOf(webhookIngressEnabled));
         p.setProperty("agent.webhook.path", webhookIngressPath);
         p.setProperty("agent.live-edits", String.valueOf(liveEdits()));

@@ -40,6 +40,7 @@ public final class RunContext {
     private int statusCode = -1;
     private Map<String, String> responseHeaders = Map.of();
     private String responseText;
+    private String targetFailure;
 
     public RunContext(Origin origin, ObjectNode message) {
         this.origin = origin;
@@ -100,6 +101,10 @@ public final class RunContext {
         this.responseHeaders = headers;
         this.responseText = text;
     }
+
+    /** Why the target call itself failed (no HTTP answer at all), or null. */
+    public String targetFailure() { return targetFailure; }
+    public void targetFailure(String reason) { this.targetFailure = reason; }
 
     public boolean succeeded() {
         return statusCode >= 200 && statusCode < 300;

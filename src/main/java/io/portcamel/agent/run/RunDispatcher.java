@@ -94,6 +94,9 @@ public class RunDispatcher {
     /** After the target answered: the port-agent log lines, the synchronized response, the report PATCH. */
     public void report(Exchange exchange) {
         RunContext run = exchange.getVariable("run", RunContext.class);
+        if (run.targetFailure() != null) {
+            throw new RunFailure(run.targetFailure());
+        }
         int status = run.statusCode();
         String text = run.responseText() == null ? "" : run.responseText();
         LOG.info("run {}: target answered {}", run.label(), status);

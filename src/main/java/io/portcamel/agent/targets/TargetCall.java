@@ -31,11 +31,13 @@ public class TargetCall {
     private final PortSignature signature;
     private final Clock clock;
     private final Map<String, String> env;
+    private final int maxRetries;
 
-    public TargetCall(PortSignature signature, Clock clock, Map<String, String> env) {
+    public TargetCall(PortSignature signature, Clock clock, Map<String, String> env, int maxRetries) {
         this.signature = signature;
         this.clock = clock;
         this.env = env;
+        this.maxRetries = maxRetries;
     }
 
     public void prepare(Exchange exchange) {
@@ -71,6 +73,55 @@ public class TargetCall {
         ObjectNode sentHeaders = sent.putObject("headers");
         headers.forEach(sentHeaders::put);
         run.requestAsSent(sent);
+    }
+
+    /**
+     * 429 and 503 mean the target refused the request without processing it: raise, so the error handler sends it
+     * again after a back-off — or after the target's Retry-After (seconds or an HTTP date), capped at
+     * {@link #MAX_RETRY_AFTER_MILLIS}. Anything else (including 502/504 and timeouts, whose outcome is unknown) is
+     * final: a trigger is never sent twice when it may have been processed.
+     */
+    public void raiseIfRetryable(Exchange exchange) {
+        Message m = exchange.getMessage();
+        int status = m.getHeader(Exchange.HTTP_RESPONSE_CODE, -1, Integer.class);
+        if (status != 429 && status != 503) {
+            return;
+        }
+        Long retryAfter = retryAfterMillis(m.getHeader("Retry-After", String.class), clock);
+        if (retryAfter != null) {
+            m.setHeader(Exchange.REDELIVERY_DELAY, Math.min(retryAfter, MAX_RETRY_AFTER_MILLIS));
+        } else {
+            m.removeHeader(Exchange.REDELIVERY_DELAY);
+        }
+        throw new RetryableTargetResponse(status, retryAfter == null ? null : "Retry-After " + m.getHeader("Retry-After"));
+    }
+
+    /** A Retry-After longer than this is not waited for on a consumer thread: the back-off cap applies. */
+    static final long MAX_RETRY_AFTER_MILLIS = 60_000;
+
+    static Long retryAfterMillis(String value, Clock clock) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        try {
+            return Math.max(0, Long.parseLong(value.trim()) * 1000);
+        } catch (NumberFormatException notSeconds) {
+            try {
+                java.time.ZonedDateTime at = java.time.ZonedDateTime.parse(value.trim(), java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
+                return Math.max(0, at.toInstant().toEpochMilli() - clock.millis());
+            } catch (java.time.format.DateTimeParseException notADate) {
+                return null;
+            }
+        }
+    }
+
+    /** The call failed for good after its retries (refused connection…): the dispatch ends the run with the reason. */
+    public void unreachable(Exchange exchange) {
+        RunContext run = exchange.getVariable("run", RunContext.class);
+        Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        // reached only once every attempt failed (the error handler retried maxRetries times)
+        int attempts = maxRetries + 1;
+        run.targetFailure(describe(cause) + (attempts > 1 ? " (" + attempts + " attempts)" : ""));
     }
 
     public void capture(Exchange exchange) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
 
 import io.portcamel.agent.RunningAgent;
 import io.portcamel.agent.TestSecrets;
@@ -23,6 +24,7 @@ import java.util.Map;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -145,6 +147,35 @@ class KafkaToCircleCiTest {
         port.awaitStatus(refused, "FAILURE", WAIT);
         assertTrue(port.run(refused).path("summary").asText().startsWith("The agent could not connect to the target"),
                 port.describe(refused));
+        assertTrue(port.run(refused).path("summary").asText().endsWith("(4 attempts)"), port.describe(refused));
+    }
+
+    @Test
+    void a503StormIsRetriedWithBackOffAndRetryAfter_then4xxIsNot() throws Exception {
+        // two refusals (one with Retry-After), then the target answers: one run, three attempts, SUCCESS
+        webhook.stubFor(post(urlPathEqualTo("/storm")).inScenario("storm").whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(aResponse().withStatus(503).withHeader("Retry-After", "1")).willSetStateTo("second"));
+        webhook.stubFor(post(urlPathEqualTo("/storm")).inScenario("storm").whenScenarioStateIs("second")
+                .willReturn(aResponse().withStatus(429)).willSetStateTo("ok"));
+        webhook.stubFor(post(urlPathEqualTo("/storm")).inScenario("storm").whenScenarioStateIs("ok")
+                .willReturn(aResponse().withStatus(200).withBody("{\"ok\":true}")));
+        String runId = "r_storm";
+        kafka.send(RUNS, runId, PortMessages.signed(webhookRun(runId, webhook.baseUrl() + "/storm", true)).toString());
+        port.awaitStatus(runId, "SUCCESS", WAIT);
+        assertEquals(3, webhook.findAll(postRequestedFor(urlPathEqualTo("/storm"))).size());
+
+        // a 503 that never ends: 1 + TARGET_MAX_RETRIES (3) attempts, then FAILURE with the status
+        webhook.stubFor(post(urlPathEqualTo("/down")).willReturn(aResponse().withStatus(503)));
+        kafka.send(RUNS, "r_down", PortMessages.signed(webhookRun("r_down", webhook.baseUrl() + "/down", false)).toString());
+        port.awaitStatus("r_down", "FAILURE", WAIT);
+        assertEquals(4, webhook.findAll(postRequestedFor(urlPathEqualTo("/down"))).size());
+        assertTrue(port.run("r_down").path("summary").asText().startsWith("Failed to invoke the webhook with status code: 503."));
+
+        // any other 4xx is final at once
+        webhook.stubFor(post(urlPathEqualTo("/gone")).willReturn(aResponse().withStatus(404)));
+        kafka.send(RUNS, "r_gone", PortMessages.signed(webhookRun("r_gone", webhook.baseUrl() + "/gone", false)).toString());
+        port.awaitStatus("r_gone", "FAILURE", WAIT);
+        assertEquals(1, webhook.findAll(postRequestedFor(urlPathEqualTo("/gone"))).size());
     }
 
     @Test
