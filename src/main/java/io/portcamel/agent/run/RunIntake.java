@@ -43,23 +43,23 @@ public class RunIntake {
         RunContext.Origin origin = origin(ingress, exchange);
         byte[] raw = exchange.getMessage().getBody(byte[].class);
         if (raw == null || raw.length == 0) {
-            LOG.warn("dropped a message from {}: it is empty", origin);
-            return null;
+            return poison(exchange, origin, "it is empty", raw, false);
         }
         if (raw.length > MAX_MESSAGE_BYTES) {
-            LOG.warn("dropped a message from {}: {} bytes is over Port's 1 MiB limit", origin, raw.length);
-            return null;
+            return poison(exchange, origin, raw.length + " bytes is over Port's 1 MiB limit", raw, true);
         }
         JsonNode parsed;
         try {
             parsed = JSON.readTree(raw);
         } catch (Exception e) {
-            LOG.warn("dropped a message from {}: not valid JSON ({})", origin, firstLine(e.getMessage()));
-            return null;
+            return poison(exchange, origin, "not valid JSON (" + firstLine(e.getMessage()) + ")", raw, true);
         }
         if (!(parsed instanceof ObjectNode message)) {
-            LOG.warn("dropped a message from {}: expected a JSON object, got {}", origin, parsed.getNodeType());
-            return null;
+            return poison(exchange, origin, "expected a JSON object, got " + parsed.getNodeType(), raw, false);
+        }
+        if (!message.path("context").isMissingNode() && !message.path("context").isObject()
+                || !message.path("payload").isMissingNode() && !message.path("payload").isObject()) {
+            return poison(exchange, origin, "wrong shape: 'context' and 'payload' must be objects", raw, true);
         }
         if ("polling".equals(ingress)) {
             message = fromClaimedRun(message);
@@ -67,9 +67,8 @@ public class RunIntake {
         if ("kafka".equals(ingress) && runsTopic.equals(exchange.getMessage().getHeader(KafkaConstants.TOPIC))) {
             PortSignature.Verdict verdict = signature.verifyMessage(message);
             if (!verdict.valid()) {
-                LOG.warn("dropped a message from {} (runId {}): {}", origin,
-                        message.path("context").path("runId").asText("?"), verdict.reason());
-                return null;
+                // never fail a run on an unverified message: a forged one could end someone else's run
+                return poison(exchange, origin, verdict.reason(), raw, false);
             }
         } else if (message.get("headers") instanceof ObjectNode headers) {
             // never hand a signature to a mapping's default body
@@ -85,6 +84,36 @@ public class RunIntake {
         LOG.info("run {}: received from {} (action {})", run.label(), origin, message.path("action").asText("?"));
         return run;
     }
+
+    /**
+     * A message the agent cannot take: logged with where it came from and why, kept in the store's dead_letter table,
+     * and dropped (the ingress goes on, the Kafka offset is committed: a poison message never blocks a partition).
+     * When a runId can still be read from a message Port signed or that needs no signature, the run ends FAILURE with
+     * the reason instead of hanging.
+     */
+    private RunContext poison(Exchange exchange, RunContext.Origin origin, String reason, byte[] raw, boolean failRunIfReadable) {
+        String text = raw == null ? "" : new String(raw, 0, Math.min(raw.length, MAX_MESSAGE_BYTES + 1024), StandardCharsets.UTF_8);
+        java.util.regex.Matcher m = RUN_ID.matcher(text.length() > 65536 ? text.substring(0, 65536) : text);
+        String runId = m.find() ? m.group(1) : null;
+        String id;
+        try {
+            id = store.deadLetter(origin.toString(), reason, runId, text);
+        } catch (RuntimeException e) {
+            id = "(not stored: " + e.getMessage() + ")";
+        }
+        LOG.warn("dropped a message from {}{}: {} — dead letter {}", origin, runId == null ? "" : " (runId " + runId + ")", reason, id);
+        if (failRunIfReadable && runId != null) {
+            ObjectNode stub = JSON.createObjectNode();
+            stub.putObject("context").put("runId", runId);
+            exchange.setVariable("run", new RunContext(origin, stub));
+            throw new RunFailure("The agent could not read this run's message from " + origin + ": " + reason
+                    + " (kept as dead letter " + id + ")");
+        }
+        return null;
+    }
+
+    /** A runId in a message that cannot be parsed ("runId":"r_…" or wfnr_…). */
+    private static final java.util.regex.Pattern RUN_ID = java.util.regex.Pattern.compile("\"runId\"\\s*:\\s*\"((?:r|wfnr)_[A-Za-z0-9_-]{1,100})\"");
 
     /**
      * A redelivered or replayed run is never triggered twice. When the first attempt never finished (the agent died

@@ -57,6 +57,16 @@ final class Schema {
                         accepted_at  BIGINT       NOT NULL,
                         replica      VARCHAR(200) NOT NULL,
                         state        VARCHAR(20)  DEFAULT 'ACCEPTED' NOT NULL CHECK (state IN ('ACCEPTED', 'DONE'))
+                    )""")),
+            // messages the agent could not take (invalid JSON, oversize, bad signature…), kept for an operator
+            new Migration(3, "dead_letter", List.of("""
+                    CREATE TABLE IF NOT EXISTS dead_letter (
+                        id           VARCHAR(64)  NOT NULL PRIMARY KEY,
+                        received_at  BIGINT       NOT NULL,
+                        origin       VARCHAR(500) NOT NULL,
+                        reason       VARCHAR(2000) NOT NULL,
+                        run_id       VARCHAR(200),
+                        payload      ${TEXT}
                     )""")));
 
     private Schema() {

@@ -169,6 +169,47 @@ public final class TrackingStore implements AutoCloseable {
         }
     }
 
+    /** Keeps a message the agent could not take, with where it came from and why; returns its id. */
+    public String deadLetter(String origin, String reason, String runId, String payload) {
+        String id = java.util.UUID.randomUUID().toString();
+        try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO dead_letter (id, received_at, origin, reason, run_id, payload) VALUES (?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, id);
+            ps.setLong(2, clock.millis());
+            ps.setString(3, truncate(origin, 500));
+            ps.setString(4, truncate(reason, 2000));
+            ps.setString(5, runId == null ? null : truncate(runId, 200));
+            ps.setString(6, payload);
+            ps.executeUpdate();
+            return id;
+        } catch (SQLException e) {
+            throw failure("dead-letter a message from " + origin, e);
+        }
+    }
+
+    /** Dead letters kept so far (for metrics and tests): reason per id, oldest first. */
+    public List<Map<String, String>> deadLetters() {
+        List<Map<String, String>> out = new java.util.ArrayList<>();
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery("SELECT id, origin, reason, run_id FROM dead_letter ORDER BY received_at")) {
+            while (rs.next()) {
+                Map<String, String> row = new java.util.LinkedHashMap<>();
+                row.put("id", rs.getString(1));
+                row.put("origin", rs.getString(2));
+                row.put("reason", rs.getString(3));
+                row.put("runId", rs.getString(4));
+                out.add(row);
+            }
+            return out;
+        } catch (SQLException e) {
+            throw failure("read dead letters", e);
+        }
+    }
+
+    private static String truncate(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max - 1) + "…";
+    }
+
     /** The run was handled to the end (triggered and reported, or failed and reported). */
     public boolean markDone(String runKey) {
         try (Connection c = pool.getConnection();

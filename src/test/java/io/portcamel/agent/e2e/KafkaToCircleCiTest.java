@@ -8,6 +8,7 @@ import com.github.tomakehurst.wiremock.stubbing.Scenario;
 
 import io.portcamel.agent.RunningAgent;
 import io.portcamel.agent.TestSecrets;
+import io.portcamel.agent.store.TrackingStore;
 import io.portcamel.agent.testsupport.EmbeddedKafka;
 import io.portcamel.agent.testsupport.FakeCircleCi;
 import io.portcamel.agent.testsupport.FakePort;
@@ -126,11 +127,24 @@ class KafkaToCircleCiTest {
         String okRun = "r_after_bad_ones";
         kafka.send(RUNS, okRun, PortMessages.signed(PortMessages.circleCiRun(okRun, "gh/acme/ok")).toString());
 
+        kafka.send(RUNS, "truncated", "{\"context\":{\"runId\":\"r_truncated_json\"},\"payload\":{\"action\":");
         port.awaitLog(okRun, m -> m.startsWith("Port agent finished"), WAIT);
         assertTrue(circleci.triggers().stream().noneMatch(t -> t.projectSlug().contains("unsigned") || t.projectSlug().contains("forged")),
                 "no pipeline for unsigned or forged messages");
         assertTrue(port.logMessages("r_unsigned").isEmpty());
-        assertTrue(port.logMessages("r_forged").isEmpty());
+        assertTrue(port.logMessages("r_forged").isEmpty(), "a forged message never touches the run it names");
+
+        // a poison message whose runId can be read ends that run FAILURE instead of leaving it IN_PROGRESS
+        port.awaitStatus("r_truncated_json", "FAILURE", WAIT);
+        assertTrue(port.run("r_truncated_json").path("summary").asText().contains("not valid JSON"), port.describe("r_truncated_json"));
+
+        // every message that was refused is kept, with where it came from and why
+        TrackingStore store = agent.context().getRegistry().lookupByNameAndType("trackingStore", TrackingStore.class);
+        List<Map<String, String>> dead = store.deadLetters();
+        assertTrue(dead.stream().anyMatch(d -> "r_unsigned".equals(d.get("runId")) && d.get("reason").startsWith("no signature")), dead.toString());
+        assertTrue(dead.stream().anyMatch(d -> "r_forged".equals(d.get("runId")) && d.get("reason").contains("does not match")), dead.toString());
+        assertTrue(dead.stream().anyMatch(d -> d.get("reason").startsWith("not valid JSON") && d.get("origin").startsWith("kafka " + RUNS + "/0@")),
+                dead.toString());
     }
 
     @Test
