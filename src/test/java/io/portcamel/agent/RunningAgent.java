@@ -35,6 +35,8 @@ public final class RunningAgent implements AutoCloseable {
         Properties overrides = new Properties();
         overrides.setProperty("camel.server.port", String.valueOf(port));
         overrides.setProperty("camel.server.host", "127.0.0.1");
+        overrides.setProperty("camel.management.port", String.valueOf(freePort())); // several agents in one JVM
+        overrides.setProperty("camel.management.host", "127.0.0.1");
         overrides.putAll(camelOverrides);
         main.setOverrideProperties(overrides);
         main.start();

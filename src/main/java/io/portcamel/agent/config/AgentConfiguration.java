@@ -78,6 +78,7 @@ public class AgentConfiguration implements CamelConfiguration {
         r.bind("masker", masker);
         PortTokenCache tokens = new PortTokenCache(template, settings.clientId(), settings.clientSecret(), clock);
         r.bind("portToken", tokens);
+        r.bind("portTokenRenewal", new io.portcamel.agent.port.PortTokenRenewal(tokens));
         r.bind("portApi", portApi);
         r.bind("runReporter", reporter);
         r.bind("intake", new RunIntake(signature, settings.runsTopic(), store,
@@ -90,14 +91,16 @@ public class AgentConfiguration implements CamelConfiguration {
         r.bind("tracking", tracking.metrics(metrics));
         // polls run in parallel on a bounded pool: a slow CI API delays its own runs, not the others
         r.bind("trackingPool", context.getExecutorServiceManager().newFixedThreadPool(this, "tracking", io.portcamel.agent.store.StoreSettings.from(settings.env()).poolSize()));
-        r.bind("dispatcher", new RunDispatcher(mappings, new FieldDecryptor(settings.clientSecret()), reporter, masker,
-                settings.detailedLogging(), tracking));
-        r.bind("targetCall", new TargetCall(signature, clock, settings.env()));
+        RunDispatcher dispatcher = new RunDispatcher(mappings, new FieldDecryptor(settings.clientSecret()), reporter, masker,
+                settings.detailedLogging(), tracking);
+        dispatcher.setAllowedHosts(settings.targetAllowedHosts());
+        r.bind("dispatcher", dispatcher);
+        r.bind("targetCall", new TargetCall(signature, clock, settings.env(), settings.targetMaxRetries()));
         r.bind("kafkaOffsets", new KafkaOffsets());
         r.bind("portKafkaClientFactory", new PortKafkaClientFactory(settings, portApi));
         PortPolling polling = new PortPolling(portApi, settings, clock, () -> stopAgent(context));
         r.bind("portPolling", polling);
-        Ops.health(context, metrics, settings, store, tokens, polling, clock); // readiness/liveness checks, in-flight gauge
+        Ops.management(context, metrics, settings, store, tokens, polling, clock); // health checks, in-flight gauge
         r.bind("webhookIngress", new WebhookIngress(signature, clock, settings.webhookMaxSkewSeconds()));
         bindTargetTls(r);
         if (settings.liveEdits()) {

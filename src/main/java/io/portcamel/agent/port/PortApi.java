@@ -47,9 +47,10 @@ public class PortApi {
             String text = ex.getMessage().getBody(String.class);
             return text == null || text.isBlank() ? NullNode.getInstance() : JSON.readTree(text);
         } catch (PortApiException e) {
+            io.portcamel.agent.ops.AgentMetrics.of(template.getCamelContext()).portError(e);
             throw e;
         } catch (Exception e) {
-            throw translate(what, e);
+            throw io.portcamel.agent.ops.AgentMetrics.of(template.getCamelContext()).portError(translate(what, e));
         }
     }
 

@@ -42,6 +42,7 @@ public class PortTokenCache {
     }
 
     public synchronized void invalidate() {
+        io.portcamel.agent.ops.AgentMetrics.of(template.getCamelContext()).portRetry(); // the port-api route retries once after this
         token = null;
     }
 

@@ -102,6 +102,7 @@ public class RunIntake {
             id = "(not stored: " + e.getMessage() + ")";
         }
         LOG.warn("dropped a message from {}{}: {} — dead letter {}", origin, runId == null ? "" : " (runId " + runId + ")", reason, id);
+        io.portcamel.agent.ops.AgentMetrics.of(exchange).deadLettered();
         if (failRunIfReadable && runId != null) {
             ObjectNode stub = JSON.createObjectNode();
             stub.putObject("context").put("runId", runId);

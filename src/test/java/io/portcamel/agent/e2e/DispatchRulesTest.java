@@ -119,6 +119,16 @@ class DispatchRulesTest {
     }
 
     @Test
+    void aPortHiccupIsRetriedAndNoUpdateIsLost() throws Exception {
+        target.stubFor(post(urlPathEqualTo("/hiccup")).willReturn(aResponse().withStatus(200).withBody("{\"id\":7}")));
+        port.failNext(2, 503);
+        kafka.send(RUNS, "r_hiccup", run("r_hiccup", "reported", target.baseUrl() + "/hiccup").toString());
+        port.awaitStatus("r_hiccup", "SUCCESS", WAIT);
+        port.awaitLog("r_hiccup", m -> m.startsWith("Port agent finished"), WAIT);
+        assertEquals("An action message has been received", port.logMessages("r_hiccup").get(0));
+    }
+
+    @Test
     void changeLogEventsAreDeliveredWithoutSignature() throws Exception {
         target.stubFor(post(urlPathEqualTo("/changes")).willReturn(aResponse().withStatus(200)));
         ObjectNode change = PortMessages.fixture("event-test-kafka-changelog.json");
