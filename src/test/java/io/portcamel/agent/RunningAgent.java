@@ -19,6 +19,7 @@ import java.util.Properties;
 public final class RunningAgent implements AutoCloseable {
     private final Main main;
     private final int httpPort;
+    private int managementPort;
 
     private RunningAgent(Main main, int httpPort) {
         this.main = main;
@@ -35,12 +36,15 @@ public final class RunningAgent implements AutoCloseable {
         Properties overrides = new Properties();
         overrides.setProperty("camel.server.port", String.valueOf(port));
         overrides.setProperty("camel.server.host", "127.0.0.1");
-        overrides.setProperty("camel.management.port", String.valueOf(freePort())); // several agents in one JVM
+        int management = freePort(); // several agents in one JVM
+        overrides.setProperty("camel.management.port", String.valueOf(management));
         overrides.setProperty("camel.management.host", "127.0.0.1");
         overrides.putAll(camelOverrides);
         main.setOverrideProperties(overrides);
         main.start();
-        return new RunningAgent(main, port);
+        RunningAgent agent = new RunningAgent(main, port);
+        agent.managementPort = management;
+        return agent;
     }
 
     /** The minimal environment every test starts from (Port on the given base URL). */
@@ -58,6 +62,11 @@ public final class RunningAgent implements AutoCloseable {
 
     public CamelContext context() {
         return main.getCamelContext();
+    }
+
+    /** Health at /observe/health, metrics at /observe/metrics. */
+    public int managementPort() {
+        return managementPort;
     }
 
     public int httpPort() {

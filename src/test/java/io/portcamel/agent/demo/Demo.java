@@ -188,6 +188,7 @@ public final class Demo {
             for (int i = 0; i < runs.size(); i++) {
                 print(i + 1, runs.size(), runs.get(i));
             }
+            printOperations(agent);
         } finally {
             System.out.println();
             step("stopping the agent, Kafka and the simulated services ...");
@@ -441,6 +442,27 @@ public final class Demo {
         step("NOT as expected:");
         wrong.forEach(w -> System.out.println("           " + w));
         return 1;
+    }
+
+    /** What an operator sees while the agent runs: its health and the run counters on the management port. */
+    private static void printOperations(RunningAgent agent) {
+        String base = "http://127.0.0.1:" + agent.managementPort();
+        System.out.println();
+        System.out.println("== Operations (management port " + agent.managementPort() + ")");
+        try {
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            String health = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/observe/health")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            System.out.println("   GET /observe/health   " + health.replaceAll("\\s+", " "));
+            String metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/observe/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            System.out.println("   GET /observe/metrics  (the agent's own series)");
+            metrics.lines().filter(l -> l.startsWith("port_agent_") && !l.startsWith("#"))
+                    .filter(l -> l.contains("_total") || l.startsWith("port_agent_runs_tracking"))
+                    .limit(20).forEach(l -> System.out.println("      " + l));
+        } catch (Exception e) {
+            System.out.println("   (management endpoints not reachable: " + e.getMessage() + ")");
+        }
     }
 
     private static void printNextSteps(Path eventFile) {
