@@ -68,6 +68,8 @@ public class AgentConfiguration implements CamelConfiguration {
         SecretMasker masker = new SecretMasker(settings.env());
         PortSignature signature = new PortSignature(settings.clientSecret());
         PortApi portApi = new PortApi(template, masker);
+        io.portcamel.agent.port.PortOutbox outbox = new io.portcamel.agent.port.PortOutbox(store, clock);
+        portApi.useOutbox(outbox); // run updates are durable first, delivered in order by the port-outbox route
         RunReporter reporter = new RunReporter(portApi);
         AgentMetrics metrics = Ops.metrics(context); // Prometheus registry (/observe/metrics) and the agent's counters
 
@@ -80,6 +82,7 @@ public class AgentConfiguration implements CamelConfiguration {
         r.bind("portToken", tokens);
         r.bind("portTokenRenewal", new io.portcamel.agent.port.PortTokenRenewal(tokens));
         r.bind("portApi", portApi);
+        r.bind("portOutbox", outbox);
         r.bind("runReporter", reporter);
         r.bind("intake", new RunIntake(signature, settings.runsTopic(), store,
                 Math.round(settings.webhookInvokerTimeoutSeconds() * 1000) + 60_000));

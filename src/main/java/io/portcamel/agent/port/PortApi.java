@@ -54,27 +54,44 @@ public class PortApi {
         }
     }
 
+    private PortOutbox outbox;
+
+    /** From now on run updates go through the durable outbox instead of straight to Port. */
+    public void useOutbox(PortOutbox outbox) {
+        this.outbox = outbox;
+        outbox.deliverWith(this);
+    }
+
+    /** A run update: queued in the outbox (delivered in order, survives outages and restarts), or sent at once. */
+    private void update(String runId, String method, String path, JsonNode body) {
+        if (outbox != null) {
+            outbox.enqueue(runId, method, path, body);
+        } else {
+            call(method, path, body);
+        }
+    }
+
     // --- action runs -------------------------------------------------------------------------------------
 
     public void postRunLog(String runId, String message, String terminationStatus, String statusLabel) {
         ObjectNode body = JSON.createObjectNode().put("message", message);
         if (terminationStatus != null) body.put("terminationStatus", terminationStatus);
         if (statusLabel != null) body.put("statusLabel", statusLabel);
-        call("POST", "/v1/actions/runs/" + enc(runId) + "/logs", body);
+        update(runId, "POST", "/v1/actions/runs/" + enc(runId) + "/logs", body);
     }
 
     public void patchRun(String runId, ObjectNode patch) {
-        call("PATCH", "/v1/actions/runs/" + enc(runId), patch);
+        update(runId, "PATCH", "/v1/actions/runs/" + enc(runId), patch);
     }
 
     /** Port-agent's undocumented call for synchronized runs: the target's answer shown on the run. */
     public void patchRunResponse(String runId, JsonNode response) {
-        call("PATCH", "/v1/actions/runs/" + enc(runId) + "/response", JSON.createObjectNode().set("response", response));
+        update(runId, "PATCH", "/v1/actions/runs/" + enc(runId) + "/response", JSON.createObjectNode().set("response", response));
     }
 
     /** Upserts an entity under the run (Port lists it on the run page; only while the run is IN_PROGRESS). */
     public void upsertEntity(String blueprint, ObjectNode entity, String runId) {
-        call("POST", "/v1/blueprints/" + enc(blueprint) + "/entities?upsert=true&merge=true&run_id=" + enc(runId), entity);
+        update(runId, "POST", "/v1/blueprints/" + enc(blueprint) + "/entities?upsert=true&merge=true&run_id=" + enc(runId), entity);
     }
 
     // --- workflow-node runs (context.runId starting with wfnr_) -----------------------------------------------
@@ -83,11 +100,11 @@ public class PortApi {
         ObjectNode log = JSON.createObjectNode().put("level", level).put("message", message);
         ObjectNode body = JSON.createObjectNode();
         body.putArray("logs").add(log);
-        call("POST", "/v1/workflows/nodes/runs/" + enc(nodeRunId) + "/logs", body);
+        update(nodeRunId, "POST", "/v1/workflows/nodes/runs/" + enc(nodeRunId) + "/logs", body);
     }
 
     public void patchWorkflowNodeRun(String nodeRunId, ObjectNode patch) {
-        call("PATCH", "/v1/workflows/nodes/runs/" + enc(nodeRunId), patch);
+        update(nodeRunId, "PATCH", "/v1/workflows/nodes/runs/" + enc(nodeRunId), patch);
     }
 
     // --- agent plumbing ------------------------------------------------------------------------------------

@@ -169,6 +169,110 @@ public final class TrackingStore implements AutoCloseable {
         }
     }
 
+    // --- the Port outbox -----------------------------------------------------------------------------------
+
+    /** One pending update for Port. */
+    public record OutboxItem(long id, String runId, String method, String path, String body, int attempts, long nextAttemptAt) { }
+
+    /** Queues an update for Port; it is delivered after every earlier update of the same run. */
+    public void outboxAdd(String runId, String method, String path, String body) {
+        try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO port_outbox (run_id, method, path, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+            long now = clock.millis();
+            ps.setString(1, runId);
+            ps.setString(2, method);
+            ps.setString(3, path);
+            ps.setString(4, body);
+            ps.setLong(5, now);
+            ps.setLong(6, now);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw failure("queue a Port update of " + runId, e);
+        }
+    }
+
+    /** Runs with updates waiting, oldest first (at most {@code limit}). */
+    public List<String> outboxRuns(int limit) {
+        List<String> runs = new java.util.ArrayList<>();
+        try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT run_id, MIN(id) AS head FROM port_outbox WHERE status = 'PENDING' GROUP BY run_id ORDER BY head")) {
+            ps.setMaxRows(limit);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    runs.add(rs.getString(1));
+                }
+            }
+            return runs;
+        } catch (SQLException e) {
+            throw failure("list pending Port updates", e);
+        }
+    }
+
+    /**
+     * The run's oldest pending update, leased to this replica, if it is due and no other replica holds it. Only the
+     * holder of a run's oldest update delivers: updates of one run are delivered one by one, in order.
+     */
+    public Optional<OutboxItem> outboxLeaseHead(String runId) {
+        long now = clock.millis();
+        try (Connection c = pool.getConnection()) {
+            OutboxItem head;
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, run_id, method, path, body, attempts, next_attempt_at "
+                    + "FROM port_outbox WHERE run_id = ? AND status = 'PENDING' ORDER BY id")) {
+                ps.setString(1, runId);
+                ps.setMaxRows(1);
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.empty();
+                    }
+                    head = new OutboxItem(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                            rs.getInt(6), rs.getLong(7));
+                }
+            }
+            if (head.nextAttemptAt() > now) {
+                return Optional.empty();
+            }
+            try (PreparedStatement ps = c.prepareStatement("UPDATE port_outbox SET lease_owner = ?, lease_until = ? WHERE id = ? "
+                    + "AND status = 'PENDING' AND (lease_until IS NULL OR lease_until < ? OR lease_owner = ?)")) {
+                ps.setString(1, settings.replicaId());
+                ps.setLong(2, now + leaseMillis);
+                ps.setLong(3, head.id());
+                ps.setLong(4, now);
+                ps.setString(5, settings.replicaId());
+                return ps.executeUpdate() == 1 ? Optional.of(head) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw failure("lease the Port updates of " + runId, e);
+        }
+    }
+
+    /** Port took the update: it leaves the outbox. */
+    public void outboxDelivered(long id) {
+        update("deliver outbox " + id, "DELETE FROM port_outbox WHERE id = ?", id);
+    }
+
+    /** Port refused the update for good (e.g. 422 for an ended run): kept with the reason, not retried. */
+    public void outboxDropped(long id, String error) {
+        update("drop outbox " + id, "UPDATE port_outbox SET status = 'DROPPED', last_error = ?, lease_owner = NULL, lease_until = NULL "
+                + "WHERE id = ?", truncate(error, 2000), id);
+    }
+
+    /** Port could not be reached: try again at {@code nextAttemptAt}; later updates of the run wait. */
+    public void outboxRetryLater(long id, long nextAttemptAt, String error) {
+        update("reschedule outbox " + id, "UPDATE port_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, "
+                + "lease_owner = NULL, lease_until = NULL WHERE id = ?", nextAttemptAt, truncate(error, 2000), id);
+    }
+
+    /** Updates not delivered yet (all replicas). */
+    public int outboxPending() {
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM port_outbox WHERE status = 'PENDING'")) {
+            rs.next();
+            return rs.getInt(1);
+        } catch (SQLException e) {
+            throw failure("count pending Port updates", e);
+        }
+    }
+
     /** Keeps a message the agent could not take, with where it came from and why; returns its id. */
     public String deadLetter(String origin, String reason, String runId, String payload) {
         String id = java.util.UUID.randomUUID().toString();

@@ -105,6 +105,11 @@ final class TrackingProcessSupport {
         env.put("STREAMER_NAME", "POLLING");
         env.put("POLLING_INTERVAL_SECONDS", "5"); // the claim queue stays empty; runs come through the webhook
         env.put("AGENT_HTTP_PORT", String.valueOf(httpPort));
+        try {
+            env.put("AGENT_MANAGEMENT_PORT", String.valueOf(AgentProcess.freePort())); // two agents on one machine
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         env.put("CAMEL_SERVER_HOST", "127.0.0.1");
         env.put("CIRCLE_CI_URL", circleci.rootUrl());
         env.put("CIRCLE_CI_TOKEN", TestSecrets.CIRCLE_TOKEN);

@@ -95,6 +95,8 @@ class TrackingReplicasIT {
             env.put("TRACKING_JDBC_PASSWORD", PG_PASSWORD);
         }
         env.put("TRACKING_LEASE_SECONDS", String.valueOf(LEASE_SECONDS));
+        // a small batch per tick, so one replica cannot lease every due run at once and both share the work
+        env.put("TRACKING_BATCH_SIZE", "2");
         return env;
     }
 
