@@ -84,10 +84,14 @@ class TrackingEndToEndTest {
     }
 
     private static void sendAzure(String runId) throws Exception {
+        sendAzure(runId, 7);
+    }
+
+    private static void sendAzure(String runId, int pipelineId) throws Exception {
         ObjectNode msg = PortMessages.fixture("event-docs-incoming-run.json");
         msg.put("action", "run_azure_pipeline");
         ((ObjectNode) msg.get("context")).put("runId", runId);
-        ((ObjectNode) msg.get("payload")).putObject("properties").put("pipeline_id", 7).put("branch", "release/1.2")
+        ((ObjectNode) msg.get("payload")).putObject("properties").put("pipeline_id", pipelineId).put("branch", "release/1.2")
                 .put("environment", "prod").put("replicas", 3);
         kafka.send(RUNS, runId, PortMessages.signed(msg).toString());
     }
@@ -209,6 +213,34 @@ class TrackingEndToEndTest {
         assertOnlyChanges(runId);
         azure.assertNoContractViolations();
         port.assertNoContractViolations();
+    }
+
+    @Test
+    void circleCiUnauthorizedAndNotRunWorkflowsEndFailure() throws Exception {
+        circleci.script(FakeCircleCi.NEXT, workflows(workflow("deploy", "unauthorized", job("ship", "unauthorized"))));
+        sendCircleCi("r_track_cci_unauth", "gh/acme/restricted");
+        circleci.script(FakeCircleCi.NEXT, workflows(workflow("nightly", "not_run")));
+        sendCircleCi("r_track_cci_not_run", "gh/acme/filtered");
+        port.awaitStatus("r_track_cci_unauth", "FAILURE", WAIT);
+        port.awaitStatus("r_track_cci_not_run", "FAILURE", WAIT);
+        assertTrue(port.run("r_track_cci_unauth").path("summary").asText().contains("unauthorized"), port.describe("r_track_cci_unauth"));
+        assertTrue(port.run("r_track_cci_not_run").path("summary").asText().contains("not_run"), port.describe("r_track_cci_not_run"));
+    }
+
+    @Test
+    void azureDevOpsCanceledRunAndUnknownPipelineEndFailure() throws Exception {
+        azure.script(FakeAzureDevOps.NEXT, inProgress(stage("Build", "inProgress")),
+                completed("canceled", stage("Build", "completed", "canceled")));
+        sendAzure("r_track_ado_canceled");
+        port.awaitStatus("r_track_ado_canceled", "FAILURE", WAIT);
+        assertTrue(port.run("r_track_ado_canceled").path("summary").asText().contains("canceled"), port.describe("r_track_ado_canceled"));
+
+        // an unknown pipeline: Azure answers 500 PipelineNotFoundException to the trigger, nothing to follow
+        sendAzure("r_track_ado_unknown", 999);
+        port.awaitStatus("r_track_ado_unknown", "FAILURE", WAIT);
+        String summary = port.run("r_track_ado_unknown").path("summary").asText();
+        assertTrue(summary.startsWith("Failed to invoke the webhook with status code: 500.") && summary.contains("PipelineNotFoundException"),
+                summary);
     }
 
     @Test

@@ -143,6 +143,24 @@ class WorkOrderEndToEndTest {
     }
 
     @Test
+    void aConditionFalseBeforeTheBuildRunsAndAnAbortedBuildEndFailure() throws Exception {
+        paas.nextBuild(FakeWorkOrder.BuildScript.PROVISION_FAILED);
+        send("r_wo_provision_failed", "web");
+        port.awaitLog("r_wo_provision_failed", m -> m.startsWith("Following work-order build"), WAIT);
+        callBackUntilEnded("r_wo_provision_failed");
+        assertEquals("FAILURE", port.run("r_wo_provision_failed").path("status").asText());
+        assertTrue(port.run("r_wo_provision_failed").path("summary").asText().contains("no available executor"),
+                port.describe("r_wo_provision_failed"));
+
+        paas.nextBuild(FakeWorkOrder.BuildScript.ABORTED);
+        send("r_wo_aborted", "web");
+        port.awaitLog("r_wo_aborted", m -> m.startsWith("Following work-order build"), WAIT);
+        callBackUntilEnded("r_wo_aborted");
+        assertEquals("FAILURE", port.run("r_wo_aborted").path("status").asText());
+        assertTrue(port.run("r_wo_aborted").path("summary").asText().contains("Aborted"), port.describe("r_wo_aborted"));
+    }
+
+    @Test
     void helmFailureOfTheReleaseEndsFailure() throws Exception {
         paas.nextBuild(FakeWorkOrder.BuildScript.SUCCESS);
         paas.nextRelease(FakeWorkOrder.ReleaseScript.HELM_FAILED);
