@@ -344,28 +344,8 @@ public final class JqEnvironment {
         if (n == null || n.isNull() || n.isMissingNode()) {
             sb.append("null");
         } else if (n.isTextual()) {
-            sb.append('"');
-            String s = n.textValue();
-            for (int i = 0; i < s.length(); i++) {
-                char c = s.charAt(i);
-                switch (c) {
-                    case '"' -> sb.append("\\\"");
-                    case '\\' -> sb.append("\\\\");
-                    case '\n' -> sb.append("\\n");
-                    case '\r' -> sb.append("\\r");
-                    case '\t' -> sb.append("\\t");
-                    case '\b' -> sb.append("\\b");
-                    case '\f' -> sb.append("\\f");
-                    default -> {
-                        if (c < 0x20 || c == 0x7f) {
-                            sb.append(String.format("\\u%04x", (int) c));
-                        } else {
-                            sb.append(c);
-                        }
-                    }
-                }
-            }
-            sb.append('"');
+            // jq 1.6 also escapes DEL
+            io.portcamel.agent.security.PythonJson.writeString(sb, n.textValue(), c -> c < 0x20 || c == 0x7f);
         } else if (n.isNumber()) {
             sb.append(formatNumber(n));
         } else if (n.isBoolean()) {

@@ -73,6 +73,15 @@ public final class PythonJson {
 
     /** Python's {@code json.encoder} string escaping (py_encode_basestring[_ascii]). */
     static void writeString(StringBuilder sb, String s, boolean ascii) {
+        writeString(sb, s, c -> c < 0x20 || (ascii && c > 0x7e));
+    }
+
+    /**
+     * A JSON string with the short escapes every serialiser agrees on, and {@code \\uXXXX} (lower-case hex) for the
+     * characters {@code unicodeEscaped} names — the one thing Python's json (ensure_ascii) and jq's tojson differ in.
+     * Java chars are UTF-16 units, so a surrogate pair comes out as two escapes, as in Python.
+     */
+    public static void writeString(StringBuilder sb, String s, java.util.function.IntPredicate unicodeEscaped) {
         sb.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -85,8 +94,7 @@ public final class PythonJson {
                 case '\b' -> sb.append("\\b");
                 case '\f' -> sb.append("\\f");
                 default -> {
-                    if (c < 0x20 || (ascii && c > 0x7e)) {
-                        // Java chars are UTF-16 units, so surrogate pairs come out as two \\uXXXX like Python's
+                    if (unicodeEscaped.test(c)) {
                         sb.append(String.format("\\u%04x", (int) c));
                     } else {
                         sb.append(c);
