@@ -196,6 +196,8 @@ class AgentProcessIT {
         assertEquals(runId, JSON.readTree(res.body()).path("runId").asText(), res::body);
 
         port.awaitStatus(runId, "SUCCESS", RUN_TIMEOUT);
+        // updates reach Port through the outbox in order; the last log line comes after the status PATCH
+        port.awaitLog(runId, "Port agent finished processing the action run"::equals, RUN_TIMEOUT);
         List<String> logs = port.logMessages(runId);
         assertTrue(logs.contains("An action message has been received"), () -> port.describe(runId));
         assertTrue(logs.stream().anyMatch(l -> l.startsWith("Action invocation has completed successfully with status code: 200")),
