@@ -84,14 +84,14 @@ public class AgentConfiguration implements CamelConfiguration {
         r.bind("portApi", portApi);
         r.bind("portOutbox", outbox);
         r.bind("runReporter", reporter);
-        r.bind("intake", new RunIntake(signature, settings.runsTopic(), store,
-                Math.round(settings.webhookInvokerTimeoutSeconds() * 1000) + 60_000));
+        r.bind("intake", new RunIntake(signature, settings.runsTopic(), store));
         TrackingService tracking = new TrackingService(store, TimedTracker.all(List.of(new CircleCiTracker(clock), new AzureDevOpsTracker(clock),
                 new AzureWebhookTracker(clock), new WorkOrderTracker(clock)), metrics), new CamelTargetHttp(template), reporter, portApi,
                 mappings, settings.trackingSettings(), clock);
         r.bind("trackingStore", store);
         r.bind("acceptedRuns", new io.portcamel.agent.store.AcceptedRuns(store));
         r.bind("tracking", tracking.metrics(metrics));
+        tracking.setCutOffAfterMillis(settings.longestTargetCallMillis() + 10_000);
         // polls run in parallel on a bounded pool: a slow CI API delays its own runs, not the others
         r.bind("trackingPool", context.getExecutorServiceManager().newFixedThreadPool(this, "tracking", io.portcamel.agent.store.StoreSettings.from(settings.env()).poolSize()));
         RunDispatcher dispatcher = new RunDispatcher(mappings, new FieldDecryptor(settings.clientSecret()), reporter, masker,

@@ -138,6 +138,16 @@ public record AgentSettings(
         return allowedHosts(env);
     }
 
+    /** The longest a target call can take with all its retries and back-offs (1 s, 2 s, 4 s … at most 30 s each). */
+    public long longestTargetCallMillis() {
+        int retries = targetMaxRetries();
+        long backoff = 0;
+        for (int i = 0; i < retries; i++) {
+            backoff += Math.min(1000L << i, 30_000L);
+        }
+        return Math.round(webhookInvokerTimeoutSeconds * 1000) * (retries + 1) + backoff;
+    }
+
     public int targetMaxRetries() {
         return targetMaxRetries(env);
     }

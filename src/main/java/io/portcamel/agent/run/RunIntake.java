@@ -26,15 +26,11 @@ public class RunIntake {
     private final PortSignature signature;
     private final String runsTopic;
     private final io.portcamel.agent.store.TrackingStore store;
-    /** An accepted run older than this and not done was cut off by a crash (longer than any target call). */
-    private final long unfinishedAfterMillis;
 
-    public RunIntake(PortSignature signature, String runsTopic, io.portcamel.agent.store.TrackingStore store,
-                     long unfinishedAfterMillis) {
+    public RunIntake(PortSignature signature, String runsTopic, io.portcamel.agent.store.TrackingStore store) {
         this.signature = signature;
         this.runsTopic = runsTopic;
         this.store = store;
-        this.unfinishedAfterMillis = unfinishedAfterMillis;
     }
 
     /** Returns the run to dispatch (also stored in the variable {@code run}), or null when the message is dropped. */
@@ -117,20 +113,11 @@ public class RunIntake {
     private static final java.util.regex.Pattern RUN_ID = java.util.regex.Pattern.compile("\"runId\"\\s*:\\s*\"((?:r|wfnr)_[A-Za-z0-9_-]{1,100})\"");
 
     /**
-     * A redelivered or replayed run is never triggered twice. When the first attempt never finished (the agent died
-     * between accepting and reporting — the one window no store closes, since no CI API takes an idempotency key),
-     * the outcome is unknown: the run ends FAILURE saying so, instead of hanging IN_PROGRESS (at-most-once trigger).
+     * A redelivered or replayed run is never triggered twice: it is logged and skipped. (A run whose first attempt was
+     * cut off by a crash is ended FAILURE by the tracking watchdog, redelivered or not.)
      */
     public void duplicate(Exchange exchange) {
         RunContext run = exchange.getVariable("run", RunContext.class);
-        var accepted = store.accepted(run.dedupeKey());
-        long age = accepted.map(a -> System.currentTimeMillis() - a.acceptedAt()).orElse(0L);
-        if (accepted.isPresent() && !accepted.get().done() && age > unfinishedAfterMillis && run.runId() != null) {
-            store.markDone(run.dedupeKey());
-            throw new RunFailure("The agent stopped while handling this run (accepted " + age / 1000 + " s ago by "
-                    + accepted.get().replica() + "); the request may or may not have reached the target, so it is not sent "
-                    + "again: check the target and re-run the action if needed");
-        }
         LOG.warn("run {}: already accepted before (redelivery or replay from {}); not processed again", run.label(), run.origin());
     }
 

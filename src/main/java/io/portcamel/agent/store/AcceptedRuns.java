@@ -35,6 +35,18 @@ public class AcceptedRuns extends ServiceSupport implements IdempotentRepository
         return store.markDone(key);
     }
 
+    /**
+     * Camel confirms duplicates too; a redelivery that was skipped says nothing about the first attempt, which may have
+     * been cut off by a crash (the watchdog then ends it), so only the attempt that processed the run confirms it.
+     */
+    @Override
+    public boolean confirm(org.apache.camel.Exchange exchange, String key) {
+        if (Boolean.TRUE.equals(exchange.getProperty(org.apache.camel.Exchange.DUPLICATE_MESSAGE, Boolean.class))) {
+            return false;
+        }
+        return confirm(key);
+    }
+
     @Override
     public void clear() {
         throw new UnsupportedOperationException("the record of accepted runs is never cleared by the agent");

@@ -84,7 +84,14 @@ final class Schema {
                         lease_until     BIGINT,
                         last_error      VARCHAR(2000)
                     )""",
-                    "CREATE INDEX IF NOT EXISTS port_outbox_pending ON port_outbox (status, run_id, id)")));
+                    "CREATE INDEX IF NOT EXISTS port_outbox_pending ON port_outbox (status, run_id, id)")),
+            // which replicas are alive: a run accepted by a dead one and never finished is ended by the watchdog
+            new Migration(5, "replica_heartbeat", List.of("""
+                    CREATE TABLE IF NOT EXISTS replica_heartbeat (
+                        replica  VARCHAR(200) NOT NULL PRIMARY KEY,
+                        seen_at  BIGINT       NOT NULL
+                    )""",
+                    "CREATE INDEX IF NOT EXISTS accepted_run_open ON accepted_run (state, accepted_at)")));
 
     private Schema() {
     }

@@ -105,6 +105,7 @@ public final class TrackingStore implements AutoCloseable {
                     // one process at a time opens an H2 file: any lease in it belongs to a process that died
                     try (Statement s = c.createStatement()) {
                         s.executeUpdate("UPDATE tracked_run SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL");
+                        s.executeUpdate("UPDATE port_outbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL");
                     }
                 }
             }
@@ -312,6 +313,53 @@ public final class TrackingStore implements AutoCloseable {
 
     private static String truncate(String s, int max) {
         return s.length() <= max ? s : s.substring(0, max - 1) + "…";
+    }
+
+    /** This replica is alive (called every tick); other replicas read it to tell a dead replica's work. */
+    public void heartbeat() {
+        long now = clock.millis();
+        if (update("heartbeat", "UPDATE replica_heartbeat SET seen_at = ? WHERE replica = ?", now, settings.replicaId()) == 0) {
+            try {
+                update("heartbeat", "INSERT INTO replica_heartbeat (replica, seen_at) VALUES (?, ?)", settings.replicaId(), now);
+            } catch (IllegalStateException raced) {
+                // inserted by a concurrent tick of this replica: fine
+            }
+        }
+    }
+
+    /**
+     * Runs accepted more than {@code olderThanMillis} ago and never finished, by a replica that is gone (another
+     * replica id whose heartbeat is older than {@code deadAfterMillis}; with an H2 file every other replica id is a
+     * previous process). Each is claimed (marked done) by exactly one caller, which must end it: the agent died
+     * between trigger and report, so its outcome is unknown.
+     */
+    public List<String> claimCutOffRuns(long olderThanMillis, long deadAfterMillis, int limit) {
+        long now = clock.millis();
+        List<String> candidates = new java.util.ArrayList<>();
+        try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT a.run_key FROM accepted_run a LEFT JOIN replica_heartbeat h ON h.replica = a.replica "
+                        + "WHERE a.state = 'ACCEPTED' AND a.accepted_at < ? AND a.replica <> ? "
+                        + "AND (? OR h.seen_at IS NULL OR h.seen_at < ?) ORDER BY a.accepted_at")) {
+            ps.setLong(1, now - olderThanMillis);
+            ps.setString(2, settings.replicaId());
+            ps.setBoolean(3, "h2".equals(dialect));
+            ps.setLong(4, now - deadAfterMillis);
+            ps.setMaxRows(limit);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    candidates.add(rs.getString(1));
+                }
+            }
+        } catch (SQLException e) {
+            throw failure("look for cut-off runs", e);
+        }
+        List<String> claimed = new java.util.ArrayList<>();
+        for (String key : candidates) {
+            if (update("claim cut-off " + key, "UPDATE accepted_run SET state = 'DONE' WHERE run_key = ? AND state = 'ACCEPTED'", key) == 1) {
+                claimed.add(key);
+            }
+        }
+        return claimed;
     }
 
     /** The run was handled to the end (triggered and reported, or failed and reported). */

@@ -116,9 +116,43 @@ public class TrackingService {
         LOG.info("run {}: tracking with {} (deadline in {} s)", run.runId(), spec.type(), (deadline - now) / 1000);
     }
 
-    /** Runs due for a poll, leased to this replica. */
+    /** Runs due for a poll, leased to this replica; each tick also says this replica is alive and ends cut-off runs. */
     public List<TrackedRun> leaseDue() {
+        try {
+            store.heartbeat();
+            endCutOffRuns();
+        } catch (RuntimeException e) {
+            LOG.warn("watchdog: {}", e.getMessage());
+        }
         return store.leaseDue(settings.batchSize());
+    }
+
+    /** How long a run may stay accepted-but-unfinished before the watchdog calls it cut off (set by the wiring). */
+    private long cutOffAfterMillis = 180_000;
+
+    public void setCutOffAfterMillis(long millis) {
+        this.cutOffAfterMillis = millis;
+    }
+
+    /**
+     * The one window no store closes: a replica died after accepting a run and before reporting it. Its outcome is
+     * unknown (the trigger may have left), so the run is not sent again but ended FAILURE saying so — found here by
+     * the watchdog, whether or not Kafka ever redelivers the message.
+     */
+    private void endCutOffRuns() {
+        for (String key : store.claimCutOffRuns(cutOffAfterMillis, 15_000, 20)) {
+            if (key.startsWith("event:")) {
+                continue; // a change-log event has no run to end
+            }
+            com.fasterxml.jackson.databind.node.ObjectNode stub = JSON.createObjectNode();
+            stub.putObject("context").put("runId", key);
+            RunContext run = new RunContext(new RunContext.Origin("watchdog", null), stub);
+            String summary = "The agent stopped while handling this run; the request may or may not have reached the target, "
+                    + "so it is not sent again: check the target and re-run the action if needed";
+            LOG.warn("run {}: cut off by a crash before it was reported; ending it FAILURE", key);
+            reporter.log(run, summary);
+            reporter.fail(run, summary);
+        }
     }
 
     /** One poll of one run; never throws (a failed poll is retried later, until the deadline). */
