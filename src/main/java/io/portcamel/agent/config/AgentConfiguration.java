@@ -89,9 +89,11 @@ public class AgentConfiguration implements CamelConfiguration {
                 new AzureWebhookTracker(clock), new WorkOrderTracker(clock)), metrics), new CamelTargetHttp(template), reporter, portApi,
                 mappings, settings.trackingSettings(), clock);
         r.bind("trackingStore", store);
-        r.bind("acceptedRuns", new io.portcamel.agent.store.AcceptedRuns(store));
+        io.portcamel.agent.store.AcceptedRuns acceptedRuns = new io.portcamel.agent.store.AcceptedRuns(store);
+        r.bind("acceptedRuns", acceptedRuns);
         r.bind("tracking", tracking.metrics(metrics));
         tracking.setCutOffAfterMillis(settings.longestTargetCallMillis() + 10_000);
+        tracking.setInFlight(acceptedRuns::inFlight);
         // polls run in parallel on a bounded pool: a slow CI API delays its own runs, not the others
         r.bind("trackingPool", context.getExecutorServiceManager().newFixedThreadPool(this, "tracking", io.portcamel.agent.store.StoreSettings.from(settings.env()).poolSize()));
         RunDispatcher dispatcher = new RunDispatcher(mappings, new FieldDecryptor(settings.clientSecret()), reporter, masker,

@@ -92,11 +92,7 @@ public class RunIntake {
         java.util.regex.Matcher m = RUN_ID.matcher(text.length() > 65536 ? text.substring(0, 65536) : text);
         String runId = m.find() ? m.group(1) : null;
         String id;
-        try {
-            id = store.deadLetter(origin.toString(), reason, runId, text);
-        } catch (RuntimeException e) {
-            id = "(not stored: " + e.getMessage() + ")";
-        }
+        id = store.deadLetter(origin.toString(), reason, runId, text); // store down: the record is retried, not lost
         LOG.warn("dropped a message from {}{}: {} — dead letter {}", origin, runId == null ? "" : " (runId " + runId + ")", reason, id);
         io.portcamel.agent.ops.AgentMetrics.of(exchange).deadLettered();
         if (failRunIfReadable && runId != null) {

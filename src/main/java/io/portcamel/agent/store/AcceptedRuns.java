@@ -9,14 +9,24 @@ import org.apache.camel.support.service.ServiceSupport;
  */
 public class AcceptedRuns extends ServiceSupport implements IdempotentRepository {
     private final TrackingStore store;
+    /** Runs this process is processing right now: the watchdog leaves them alone. */
+    private final java.util.Set<String> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public AcceptedRuns(TrackingStore store) {
         this.store = store;
     }
 
+    public java.util.Set<String> inFlight() {
+        return java.util.Collections.unmodifiableSet(inFlight);
+    }
+
     @Override
     public boolean add(String key) {
-        return store.accept(key);
+        boolean added = store.accept(key);
+        if (added) {
+            inFlight.add(key);
+        }
+        return added;
     }
 
     @Override
@@ -26,12 +36,30 @@ public class AcceptedRuns extends ServiceSupport implements IdempotentRepository
 
     @Override
     public boolean remove(String key) {
+        inFlight.remove(key);
         return store.forget(key);
+    }
+
+    /**
+     * Camel forgets a key when processing failed, so that a retry may process the run again. That is only safe while
+     * nothing was sent: once the trigger request was prepared it may have reached the target, and a second one could
+     * deploy twice — then the key is kept, the retry is skipped as a duplicate, and the watchdog ends the run FAILURE
+     * saying the outcome is unknown (at-most-once).
+     */
+    @Override
+    public boolean remove(org.apache.camel.Exchange exchange, String key) {
+        Object run = exchange.getVariable("run");
+        if (run instanceof io.portcamel.agent.run.RunContext r && r.requestAsSent() != null) {
+            inFlight.remove(key);
+            return false;
+        }
+        return remove(key);
     }
 
     /** Called when the run was handled to the end: a later duplicate is a plain redelivery. */
     @Override
     public boolean confirm(String key) {
+        inFlight.remove(key);
         return store.markDone(key);
     }
 

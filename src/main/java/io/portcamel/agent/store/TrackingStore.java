@@ -334,12 +334,20 @@ public final class TrackingStore implements AutoCloseable {
      * between trigger and report, so its outcome is unknown.
      */
     public List<String> claimCutOffRuns(long olderThanMillis, long deadAfterMillis, int limit) {
+        return claimCutOffRuns(olderThanMillis, deadAfterMillis, limit, java.util.Set.of());
+    }
+
+    /**
+     * As above, also for this replica's own acceptances that are no longer being processed here (their processing
+     * failed part-way, e.g. while the database restarted): {@code inFlightHere} names the ones still in progress.
+     */
+    public List<String> claimCutOffRuns(long olderThanMillis, long deadAfterMillis, int limit, java.util.Set<String> inFlightHere) {
         long now = clock.millis();
         List<String> candidates = new java.util.ArrayList<>();
         try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement(
                 "SELECT a.run_key FROM accepted_run a LEFT JOIN replica_heartbeat h ON h.replica = a.replica "
-                        + "WHERE a.state = 'ACCEPTED' AND a.accepted_at < ? AND a.replica <> ? "
-                        + "AND (? OR h.seen_at IS NULL OR h.seen_at < ?) ORDER BY a.accepted_at")) {
+                        + "WHERE a.state = 'ACCEPTED' AND a.accepted_at < ? "
+                        + "AND (a.replica = ? OR ? OR h.seen_at IS NULL OR h.seen_at < ?) ORDER BY a.accepted_at")) {
             ps.setLong(1, now - olderThanMillis);
             ps.setString(2, settings.replicaId());
             ps.setBoolean(3, "h2".equals(dialect));
@@ -355,6 +363,9 @@ public final class TrackingStore implements AutoCloseable {
         }
         List<String> claimed = new java.util.ArrayList<>();
         for (String key : candidates) {
+            if (inFlightHere.contains(key)) {
+                continue;
+            }
             if (update("claim cut-off " + key, "UPDATE accepted_run SET state = 'DONE' WHERE run_key = ? AND state = 'ACCEPTED'", key) == 1) {
                 claimed.add(key);
             }
@@ -649,7 +660,7 @@ public final class TrackingStore implements AutoCloseable {
         }
     }
 
-    private static IllegalStateException failure(String what, SQLException e) {
-        return new IllegalStateException("Tracking store: " + what + " failed: " + e.getMessage(), e);
+    private static StoreUnavailableException failure(String what, SQLException e) {
+        return new StoreUnavailableException("Tracking store: " + what + " failed: " + e.getMessage(), e);
     }
 }

@@ -134,13 +134,20 @@ public class TrackingService {
         this.cutOffAfterMillis = millis;
     }
 
+    /** The runs this process is processing right now (the dispatch's idempotent repository knows them). */
+    private java.util.function.Supplier<java.util.Set<String>> inFlightHere = java.util.Set::of;
+
+    public void setInFlight(java.util.function.Supplier<java.util.Set<String>> inFlight) {
+        this.inFlightHere = inFlight;
+    }
+
     /**
      * The one window no store closes: a replica died after accepting a run and before reporting it. Its outcome is
      * unknown (the trigger may have left), so the run is not sent again but ended FAILURE saying so — found here by
      * the watchdog, whether or not Kafka ever redelivers the message.
      */
     private void endCutOffRuns() {
-        for (String key : store.claimCutOffRuns(cutOffAfterMillis, 15_000, 20)) {
+        for (String key : store.claimCutOffRuns(cutOffAfterMillis, 15_000, 20, inFlightHere.get())) {
             if (key.startsWith("event:")) {
                 continue; // a change-log event has no run to end
             }
