@@ -174,8 +174,4 @@ public class RunIntake {
         int nl = s.indexOf('\n');
         return nl < 0 ? s : s.substring(0, nl);
     }
-
-    static String utf8(byte[] b) {
-        return new String(b, StandardCharsets.UTF_8);
-    }
 }
