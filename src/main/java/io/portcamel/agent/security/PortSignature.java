@@ -65,6 +65,20 @@ public final class PortSignature {
     }
 
     /**
+     * The counterpart of {@link #verifyMessage}: a copy of the message signed the way Port signs what it publishes
+     * ({@code headers} emptied, Python-compatible compact JSON, the signature and timestamp put back into {@code headers}).
+     * Used by the demo, the tests and the benchmark to produce genuine Port messages.
+     */
+    public ObjectNode signMessage(ObjectNode message, long timestampSeconds) {
+        ObjectNode copy = message.deepCopy();
+        copy.remove("headers");
+        copy.putObject("headers");
+        String sig = sign(timestampSeconds + "." + PythonJson.dumps(copy, false));
+        ((ObjectNode) copy.get("headers")).put(SIGNATURE_HEADER, sig).put(TIMESTAMP_HEADER, timestampSeconds);
+        return copy;
+    }
+
+    /**
      * Verifies Port's webhook call: {@code v1,base64(HMAC(secret, "{timestamp}.{raw body}"))}, with the timestamp
      * no further than {@code maxSkewSeconds} from now (seconds; milliseconds are accepted too).
      */

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.portcamel.agent.TestSecrets;
 import io.portcamel.agent.security.PortSignature;
-import io.portcamel.agent.security.PythonJson;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -49,13 +48,7 @@ final class BenchMessages {
     }
 
     static String signed(ObjectNode message) {
-        long ts = System.currentTimeMillis() / 1000;
-        ObjectNode copy = message.deepCopy();
-        copy.remove("headers");
-        copy.putObject("headers");
-        String sig = SIGNER.sign(ts + "." + PythonJson.dumps(copy, false));
-        ((ObjectNode) copy.get("headers")).put(PortSignature.SIGNATURE_HEADER, sig).put(PortSignature.TIMESTAMP_HEADER, ts);
-        return copy.toString();
+        return SIGNER.signMessage(message, System.currentTimeMillis() / 1000).toString();
     }
 
     private static ObjectNode load() {

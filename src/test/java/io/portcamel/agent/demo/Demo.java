@@ -9,7 +9,6 @@ import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.portcamel.agent.RunningAgent;
 import io.portcamel.agent.TestSecrets;
 import io.portcamel.agent.security.PortSignature;
-import io.portcamel.agent.security.PythonJson;
 import io.portcamel.agent.testsupport.EmbeddedKafka;
 import io.portcamel.agent.testsupport.FakeAzureDevOps;
 import io.portcamel.agent.testsupport.FakeCircleCi;
@@ -322,13 +321,7 @@ public final class Demo {
 
     /** Port's in-message signature: HMAC-SHA256 over {@code timestamp.json} with the client secret. */
     private static ObjectNode signed(ObjectNode message) {
-        long ts = System.currentTimeMillis() / 1000;
-        ObjectNode copy = message.deepCopy();
-        copy.remove("headers");
-        copy.putObject("headers");
-        String sig = new PortSignature(TestSecrets.CLIENT_SECRET).sign(ts + "." + PythonJson.dumps(copy, false));
-        ((ObjectNode) copy.get("headers")).put("X-Port-Signature", sig).put("X-Port-Timestamp", ts);
-        return copy;
+        return new PortSignature(TestSecrets.CLIENT_SECRET).signMessage(message, System.currentTimeMillis() / 1000);
     }
 
     /** The seed CircleCI message as a file, for trying the render command on it afterwards. */

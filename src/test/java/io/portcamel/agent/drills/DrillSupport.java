@@ -10,7 +10,6 @@ import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 
 import io.portcamel.agent.TestSecrets;
 import io.portcamel.agent.security.PortSignature;
-import io.portcamel.agent.security.PythonJson;
 import io.portcamel.agent.testsupport.EmbeddedKafka;
 import io.portcamel.agent.testsupport.FakePort;
 
@@ -316,13 +315,7 @@ final class DrillSupport {
 
     /** Port's in-message signature (headers.X-Port-Signature / X-Port-Timestamp) with the test secret. */
     static ObjectNode signed(ObjectNode message) {
-        long ts = System.currentTimeMillis() / 1000;
-        ObjectNode copy = message.deepCopy();
-        copy.remove("headers");
-        copy.putObject("headers");
-        String sig = new PortSignature(TestSecrets.CLIENT_SECRET).sign(ts + "." + PythonJson.dumps(copy, false));
-        ((ObjectNode) copy.get("headers")).put("X-Port-Signature", sig).put("X-Port-Timestamp", ts);
-        return copy;
+        return new PortSignature(TestSecrets.CLIENT_SECRET).signMessage(message, System.currentTimeMillis() / 1000);
     }
 
     static byte[] bytes(JsonNode node) {

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.portcamel.agent.TestSecrets;
 import io.portcamel.agent.security.PortSignature;
-import io.portcamel.agent.security.PythonJson;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -47,13 +46,7 @@ final class PortMessages {
 
     /** Adds Port's in-message signature (headers.X-Port-Signature / X-Port-Timestamp) for the test secret. */
     static ObjectNode signed(ObjectNode message) {
-        long ts = System.currentTimeMillis() / 1000;
-        ObjectNode copy = message.deepCopy();
-        copy.remove("headers");
-        copy.putObject("headers");
-        String sig = new PortSignature(TestSecrets.CLIENT_SECRET).sign(ts + "." + PythonJson.dumps(copy, false));
-        ((ObjectNode) copy.get("headers")).put("X-Port-Signature", sig).put("X-Port-Timestamp", ts);
-        return copy;
+        return new PortSignature(TestSecrets.CLIENT_SECRET).signMessage(message, System.currentTimeMillis() / 1000);
     }
 
     /** The message as the mapping sees it: signature headers removed, the emptied object kept. */
