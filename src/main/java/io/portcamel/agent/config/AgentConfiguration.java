@@ -83,6 +83,7 @@ public class AgentConfiguration implements CamelConfiguration {
         r.bind("portTokenRenewal", new io.portcamel.agent.port.PortTokenRenewal(tokens));
         r.bind("portApi", portApi);
         r.bind("portOutbox", outbox);
+        r.bind("portOutboxPool", context.getExecutorServiceManager().newFixedThreadPool(this, "port-outbox", settings.concurrency().port()));
         r.bind("runReporter", reporter);
         r.bind("intake", new RunIntake(signature, settings.runsTopic(), store));
         TrackingService tracking = new TrackingService(store, TimedTracker.all(List.of(new CircleCiTracker(clock), new AzureDevOpsTracker(clock),
@@ -101,8 +102,10 @@ public class AgentConfiguration implements CamelConfiguration {
         dispatcher.setAllowedHosts(settings.targetAllowedHosts());
         r.bind("dispatcher", dispatcher);
         r.bind("targetCall", new TargetCall(signature, clock, settings.env(), settings.targetMaxRetries()));
-        r.bind("kafkaOffsets", new KafkaOffsets());
-        r.bind("portKafkaClientFactory", new PortKafkaClientFactory(settings, portApi));
+        r.bind("targetLimits", new io.portcamel.agent.targets.TargetLimits(settings.concurrency().perTarget()));
+        KafkaOffsets offsets = new KafkaOffsets();
+        r.bind("kafkaOffsets", offsets);
+        r.bind("portKafkaClientFactory", new PortKafkaClientFactory(settings, portApi, offsets));
         PortPolling polling = new PortPolling(portApi, settings, clock, () -> stopAgent(context));
         r.bind("portPolling", polling);
         Ops.management(context, metrics, settings, store, tokens, polling, clock); // health checks, in-flight gauge

@@ -93,6 +93,7 @@ public record AgentSettings(
         e.bool("AGENT_LIVE_EDITS", true);
         allowedHosts(env); // validated now
         targetMaxRetries(env);
+        Concurrency.from(env); // validated now
         return new AgentSettings(orgId, clientId, clientSecret, baseUrl, streamer,
                 e.oneOfText("LOG_LEVEL", "INFO", Set.of("trace", "debug", "info", "warning", "warn", "error", "critical")),
                 e.bool("DETAILED_LOGGING", true), local, bootstrap.trim(), protocol, mechanism,
@@ -146,6 +147,10 @@ public record AgentSettings(
             backoff += Math.min(1000L << i, 30_000L);
         }
         return Math.round(webhookInvokerTimeoutSeconds * 1000) * (retries + 1) + backoff;
+    }
+
+    public Concurrency concurrency() {
+        return Concurrency.from(env);
     }
 
     public int targetMaxRetries() {
@@ -206,6 +211,11 @@ public record AgentSettings(
         p.setProperty("agent.webhook.enabled", String.valueOf(webhookIngressEnabled));
         p.setProperty("agent.webhook.path", webhookIngressPath);
         p.setProperty("agent.live-edits", String.valueOf(liveEdits()));
+        Concurrency c = concurrency();
+        p.setProperty("agent.runs.concurrency", String.valueOf(c.runs()));
+        p.setProperty("agent.port.concurrency", String.valueOf(c.port()));
+        p.setProperty("agent.http.connections-per-host", String.valueOf(c.connectionsPerHost()));
+        p.setProperty("agent.http.connections-total", String.valueOf(c.connectionsTotal()));
         return p;
     }
 

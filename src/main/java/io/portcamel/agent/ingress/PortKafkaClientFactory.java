@@ -28,13 +28,15 @@ public class PortKafkaClientFactory extends DefaultKafkaClientFactory {
 
     private final AgentSettings settings;
     private final PortApi port;
+    private final KafkaOffsets offsets;
     private volatile Credentials credentials;
 
     record Credentials(String brokers, String username, String password) { }
 
-    public PortKafkaClientFactory(AgentSettings settings, PortApi port) {
+    public PortKafkaClientFactory(AgentSettings settings, PortApi port, KafkaOffsets offsets) {
         this.settings = settings;
         this.port = port;
+        this.offsets = offsets;
     }
 
     @Override
@@ -58,7 +60,8 @@ public class PortKafkaClientFactory extends DefaultKafkaClientFactory {
                         + "\" password=\"" + jaas(c.password()) + "\";");
             }
         }
-        return super.getConsumer(props);
+        // runs are handled concurrently; offsets are committed in order, from the consumer's thread
+        return CommittingConsumer.wrap(super.getConsumer(props), offsets);
     }
 
     /** The consumer group: KAFKA_CONSUMER_GROUP_ID, else the Port-issued username, else {ORG_ID}.port-camel-agent. */

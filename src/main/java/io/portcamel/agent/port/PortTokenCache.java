@@ -46,6 +46,17 @@ public class PortTokenCache {
         token = null;
     }
 
+    /**
+     * A call signed with {@code rejected} got 401: drop that token, unless another call already replaced it (calls
+     * run in parallel, and a burst of 401s for one expired token must fetch one new token, not one each).
+     */
+    public synchronized String renew(String rejected) {
+        if (token == null || rejected == null || rejected.equals("Bearer " + token)) {
+            invalidate();
+        }
+        return authorization();
+    }
+
     public synchronized long tokensFetched() {
         return tokensFetched;
     }

@@ -13,9 +13,9 @@ public class PortTokenRenewal implements Processor {
 
     @Override
     public void process(Exchange exchange) {
-        if (exchange.getMessage().getHeader("Authorization") != null) {
-            tokens.invalidate();
-            exchange.getMessage().setHeader("Authorization", tokens.authorization());
+        String rejected = exchange.getMessage().getHeader("Authorization", String.class);
+        if (rejected != null) {
+            exchange.getMessage().setHeader("Authorization", tokens.renew(rejected));
         }
     }
 }

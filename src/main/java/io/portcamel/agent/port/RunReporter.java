@@ -24,8 +24,35 @@ public class RunReporter {
         this.port = port;
     }
 
-    /** A line in the run's log in Port. */
+    /**
+     * A line for the run's log, kept with the run until {@link #flush} (or any other update of the run): the dispatch
+     * writes port-agent's lines before and after the target call as one outbox entry each, not one per line.
+     */
+    public void logLater(RunContext run, String message) {
+        if (run.kind() == RunContext.Kind.ACTION_RUN) {
+            run.pendingLines().add(message);
+        } else {
+            log(run, message);
+        }
+    }
+
+    /** Queues the lines kept by {@link #logLater} (one log call, one line each in Port's run log). */
+    public void flush(RunContext run) {
+        if (run.pendingLines().isEmpty()) {
+            return;
+        }
+        String lines = String.join("\n", run.pendingLines());
+        run.pendingLines().clear();
+        send(run, lines);
+    }
+
+    /** A line in the run's log in Port (after any lines kept for it). */
     public void log(RunContext run, String message) {
+        flush(run);
+        send(run, message);
+    }
+
+    private void send(RunContext run, String message) {
         try {
             switch (run.kind()) {
                 case ACTION_RUN -> port.postRunLog(run.runId(), message, null, null);
@@ -39,6 +66,7 @@ public class RunReporter {
 
     /** The synchronized target response, shown on the run page (action runs only, as port-agent). */
     public void response(RunContext run, JsonNode response) {
+        flush(run);
         if (run.kind() == RunContext.Kind.ACTION_RUN) {
             port.patchRunResponse(run.runId(), response);
         }
@@ -49,6 +77,7 @@ public class RunReporter {
      * as in port-agent; they get COMPLETED with SUCCESS/FAILED instead.
      */
     public void patch(RunContext run, ObjectNode patch) {
+        flush(run);
         if (patch.isEmpty()) {
             return;
         }
@@ -66,6 +95,7 @@ public class RunReporter {
 
     /** Ends the run FAILURE with a summary that says why (what port-agent never does for its own failures). */
     public void fail(RunContext run, String summary) {
+        flush(run);
         switch (run.kind()) {
             case ACTION_RUN -> port.patchRun(run.runId(), JSON.createObjectNode().put("status", "FAILURE").put("summary", summary));
             case WORKFLOW_NODE_RUN -> {
@@ -78,6 +108,7 @@ public class RunReporter {
 
     /** Workflow-node runs that were synchronized carry the target's answer as their output. */
     public void completeNode(RunContext run, boolean success, JsonNode responseData) {
+        flush(run);
         ObjectNode patch = JSON.createObjectNode().put("status", "COMPLETED").put("result", success ? "SUCCESS" : "FAILED");
         if (responseData != null) {
             ObjectNode response = patch.putObject("output").putObject("response");

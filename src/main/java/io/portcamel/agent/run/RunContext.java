@@ -41,6 +41,8 @@ public final class RunContext {
     private Map<String, String> responseHeaders = Map.of();
     private String responseText;
     private String targetFailure;
+    /** Log lines not queued for Port yet: a run's lines between two moments that matter go to the store as one. */
+    private final java.util.List<String> pendingLines = new java.util.ArrayList<>();
 
     public RunContext(Origin origin, ObjectNode message) {
         this.origin = origin;
@@ -108,5 +110,10 @@ public final class RunContext {
 
     public boolean succeeded() {
         return statusCode >= 200 && statusCode < 300;
+    }
+
+    /** The log lines written with RunReporter#logLater and not flushed yet (the reporter's buffer). */
+    public java.util.List<String> pendingLines() {
+        return pendingLines;
     }
 }

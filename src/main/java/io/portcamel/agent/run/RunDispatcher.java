@@ -58,11 +58,11 @@ public class RunDispatcher {
     public void prepare(Exchange exchange) {
         RunContext run = exchange.getVariable("run", RunContext.class);
         io.portcamel.agent.ops.AgentMetrics.of(exchange).received(run);
-        reporter.log(run, "An action message has been received");
+        reporter.logLater(run, "An action message has been received");
         if (detailedLogging) {
             LOG.info("run {}: message {}", run.label(), masker.maskJson(run.message()));
         }
-        reporter.log(run, "Preparing the payload for the request");
+        reporter.logLater(run, "Preparing the payload for the request");
         // port-agent evaluates `enabled` before decrypting, so a mapping cannot select on secret values
         Mapping mapping = mappings.current().select(run.message())
                 .orElseThrow(() -> new RunFailure("No mapping in " + mappings.source() + " matched this run (action '"
@@ -73,7 +73,7 @@ public class RunDispatcher {
         if (!paths.isEmpty()) {
             for (String warning : decryptor.decrypt(run.message(), paths)) {
                 LOG.warn("run {}: {}", run.label(), warning);
-                reporter.log(run, "Warning: " + warning);
+                reporter.logLater(run, "Warning: " + warning);
             }
         }
         try {
@@ -88,7 +88,9 @@ public class RunDispatcher {
         }
         LOG.info("run {}: mapping #{} selected, {} {}", run.label(), mapping.index(), run.request().method(),
                 masker.mask(run.request().url()));
-        reporter.log(run, "Sending the request");
+        reporter.logLater(run, "Sending the request");
+        // the lines so far are in the store before anything is sent
+        reporter.flush(run);
     }
 
     /** After the target answered: the port-agent log lines, the synchronized response, the report PATCH. */
@@ -105,7 +107,7 @@ public class RunDispatcher {
             LOG.info("run {}: response {}", run.label(), masker.mask(text));
         }
         String detail = detailedLogging && !text.isEmpty() ? ", response: " + masker.mask(text) : "";
-        reporter.log(run, run.succeeded()
+        reporter.logLater(run, run.succeeded()
                 ? "Action invocation has completed successfully with status code: " + status + detail
                 : "Action invocation failed with status code: " + status + detail);
 
@@ -117,12 +119,13 @@ public class RunDispatcher {
                         ? (responseJson != null ? responseJson : TextNode.valueOf(text)) : null);
                 io.portcamel.agent.ops.AgentMetrics.of(exchange).ended(run, run.succeeded());
             }
+            reporter.flush(run);
             return;
         }
         if (run.synchronizedRun() && !text.isEmpty()) {
-            reporter.log(run, "Reporting the run response");
+            reporter.logLater(run, "Reporting the run response");
             reporter.response(run, responseJson != null ? responseJson : TextNode.valueOf(text));
-            reporter.log(run, "The run response was reported successfully ");
+            reporter.logLater(run, "The run response was reported successfully ");
         }
         ObjectNode patch = ReportBuilder.build(run.mapping(), run.message(), run.requestAsSent(), status,
                 run.responseHeaders(), text, run.synchronizedRun(), detailedLogging);
@@ -143,8 +146,9 @@ public class RunDispatcher {
             tracking.start(run);
         }
         if (run.succeeded()) {
-            reporter.log(run, "Port agent finished processing the action run");
+            reporter.logLater(run, "Port agent finished processing the action run");
         }
+        reporter.flush(run);
     }
 
     /** Ends the run FAILURE with a summary that says why; called by the routes' error handler. */

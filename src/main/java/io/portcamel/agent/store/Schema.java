@@ -91,7 +91,12 @@ final class Schema {
                         replica  VARCHAR(200) NOT NULL PRIMARY KEY,
                         seen_at  BIGINT       NOT NULL
                     )""",
-                    "CREATE INDEX IF NOT EXISTS accepted_run_open ON accepted_run (state, accepted_at)")));
+                    "CREATE INDEX IF NOT EXISTS accepted_run_open ON accepted_run (state, accepted_at)")),
+            // a run's updates by run first: with (status, …) first, H2 served "WHERE id = ? AND status = 'PENDING'" from
+            // that index and scanned every pending update, so each delivery cost O(backlog) during a burst
+            new Migration(6, "port_outbox by run", List.of(
+                    "DROP INDEX IF EXISTS port_outbox_pending",
+                    "CREATE INDEX IF NOT EXISTS port_outbox_run ON port_outbox (run_id, status, id)")));
 
     private Schema() {
     }

@@ -246,9 +246,42 @@ public final class TrackingStore implements AutoCloseable {
         }
     }
 
+    /**
+     * The run's pending updates after its leased head, in order (at most {@code limit}). Only the holder of the head's
+     * lease reads them, to send several log lines of one run in one call.
+     */
+    public List<OutboxItem> outboxFollowing(String runId, long headId, int limit) {
+        List<OutboxItem> items = new java.util.ArrayList<>();
+        try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement("SELECT id, run_id, method, path, body, "
+                + "attempts, next_attempt_at FROM port_outbox WHERE run_id = ? AND status = 'PENDING' AND id > ? ORDER BY id")) {
+            ps.setString(1, runId);
+            ps.setLong(2, headId);
+            ps.setMaxRows(limit);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    items.add(new OutboxItem(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                            rs.getInt(6), rs.getLong(7)));
+                }
+            }
+            return items;
+        } catch (SQLException e) {
+            throw failure("read the Port updates of " + runId, e);
+        }
+    }
+
     /** Port took the update: it leaves the outbox. */
     public void outboxDelivered(long id) {
         update("deliver outbox " + id, "DELETE FROM port_outbox WHERE id = ?", id);
+    }
+
+    /** Port took these updates (log lines sent in one call): they leave the outbox. */
+    public void outboxDelivered(List<Long> ids) {
+        if (ids.size() == 1) {
+            outboxDelivered(ids.get(0));
+            return;
+        }
+        String marks = String.join(",", java.util.Collections.nCopies(ids.size(), "?"));
+        update("deliver outbox " + ids, "DELETE FROM port_outbox WHERE id IN (" + marks + ")", ids.toArray());
     }
 
     /** Port refused the update for good (e.g. 422 for an ended run): kept with the reason, not retried. */

@@ -38,14 +38,14 @@ final class PortTimeline implements RequestListener {
         if (!m.find() || !"POST".equals(request.getMethod().getName())) {
             return;
         }
+        // the agent sends a run's queued lines in one call (joined by new lines): each line counts when it arrives
         String body = request.getBodyAsString();
-        int line = body.contains("An action message has been received") ? RECEIVED
-                : body.contains("Preparing the payload for the request") ? PREPARING
-                : body.contains("Sending the request") ? SENDING
-                : body.contains("Action invocation ") ? COMPLETED
-                : body.contains("Port agent finished processing") ? FINISHED : 0;
-        if (line > 0) {
-            events.add(new Event(now, m.group(1), line));
+        String[] markers = {"An action message has been received", "Preparing the payload for the request", "Sending the request",
+            "Action invocation ", "Port agent finished processing"};
+        for (int line = RECEIVED; line <= FINISHED; line++) {
+            if (body.contains(markers[line - 1])) {
+                events.add(new Event(now, m.group(1), line));
+            }
         }
     }
 

@@ -143,9 +143,12 @@ public final class FakePort extends FakeHttpServer {
         return locked(() -> runs.containsKey(runId) ? runs.get(runId).deepCopy() : newRun(runId));
     }
 
-    /** Log messages of a run, oldest first (only the ones Port accepted). */
+    /**
+     * Log lines of a run as Port's run page shows them, oldest first (only the ones Port accepted). A message of
+     * several lines shows as several lines: the agent sends a run's queued lines in one call.
+     */
     public List<String> logMessages(String runId) {
-        return logs(runId).stream().map(l -> l.path("message").asText()).toList();
+        return logs(runId).stream().flatMap(l -> java.util.Arrays.stream(l.path("message").asText().split("\n", -1))).toList();
     }
 
     /** Accepted log request bodies of a run, oldest first. */
