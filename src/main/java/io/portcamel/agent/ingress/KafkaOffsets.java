@@ -35,7 +35,21 @@ public class KafkaOffsets {
         exchange.setVariable("kafkaTicket", new Ticket(p, offset));
     }
 
-    /** Run worker: the record is handled; the commit point may move past it. */
+    /**
+     * Run worker, first step: the record ends when the worker's exchange is done — whatever route step it stopped at
+     * (a failure the dispatch handled stops the routing there). An exchange that failed (e.g. the agent stopped while
+     * the store was down) does not end its record: it stays uncommitted and is read again.
+     */
+    public void endWhenDone(Exchange exchange) {
+        exchange.getExchangeExtension().addOnCompletion(new org.apache.camel.support.SynchronizationAdapter() {
+            @Override
+            public void onComplete(Exchange done) {
+                end(done);
+            }
+        });
+    }
+
+    /** The record is handled; the commit point may move past it. */
     public void end(Exchange exchange) {
         Ticket t = exchange.getVariable("kafkaTicket", Ticket.class);
         if (t != null) {

@@ -41,9 +41,8 @@ public class RunReporter {
         if (run.pendingLines().isEmpty()) {
             return;
         }
-        String lines = String.join("\n", run.pendingLines());
-        run.pendingLines().clear();
-        send(run, lines);
+        send(run, String.join("\n", run.pendingLines()));
+        run.pendingLines().clear(); // only once queued: after a store failure the lines are still here
     }
 
     /** A line in the run's log in Port (after any lines kept for it). */

@@ -116,4 +116,9 @@ public final class RunContext {
     public java.util.List<String> pendingLines() {
         return pendingLines;
     }
+
+    /** The target call was prepared (and may have been sent): the run can only be reported now, never sent again. */
+    public boolean requestSent() {
+        return requestAsSent != null;
+    }
 }

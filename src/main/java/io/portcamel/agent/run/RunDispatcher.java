@@ -96,6 +96,7 @@ public class RunDispatcher {
     /** After the target answered: the port-agent log lines, the synchronized response, the report PATCH. */
     public void report(Exchange exchange) {
         RunContext run = exchange.getVariable("run", RunContext.class);
+        run.pendingLines().clear(); // a report resumed after a store outage writes its lines again
         if (run.targetFailure() != null) {
             throw new RunFailure(run.targetFailure());
         }

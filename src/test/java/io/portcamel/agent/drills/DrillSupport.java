@@ -399,7 +399,9 @@ final class DrillSupport {
 
     /** Prints the report and keeps a copy under target/drills/ (failsafe sends stdout to its report files). */
     static void publish(String drill, String report) {
-        System.out.println(report);
+        if (!drill.endsWith("-output")) {
+            System.out.println(report);
+        }
         try {
             Path dir = CHECKOUT.resolve("target/drills");
             Files.createDirectories(dir);

@@ -192,6 +192,7 @@ class FuzzDrillIT {
             leakLines(output, TARGET_TOKEN, "<TARGET_TOKEN>").forEach(l -> rep.append("  token in: ").append(l).append('\n'));
             String report = rep.toString();
             DrillSupport.publish("FuzzDrillIT", report);
+            DrillSupport.publish("FuzzDrillIT-agent-output", output);
 
             assertTrue(alive, () -> "the agent died\n" + report);
             assertTrue(readyAtEnd, () -> "the agent is not ready at the end\n" + report);

@@ -124,6 +124,7 @@ class PostgresRestartDrillIT {
             System.out.println(report);
             Files.createDirectories(Path.of("target/drills"));
             Files.writeString(Path.of("target/drills/PostgresRestartDrillIT.txt"), report);
+            DrillSupport.publish("PostgresRestartDrillIT-agent-output", agent.output());
             assertEquals(List.of(), notTerminal, () -> report + agent_tail(notTerminal, port));
             assertEquals(List.of(), duplicates, report);
         } finally {
