@@ -137,16 +137,20 @@ public class RunDispatcher {
                 patch.put("summary", "Failed to invoke the webhook with status code: " + status + ".");
             }
         }
+        boolean tracked = run.succeeded() && !patch.has("status") && run.mapping().track().isPresent();
+        if (run.succeeded() && !tracked) {
+            // port-agent writes this line after its PATCH; queued before it, the run's last lines and the PATCH are two
+            // Port calls instead of three (Port shows logs and status apart, so nothing looks different)
+            reporter.logLater(run, "Port agent finished processing the action run");
+        }
         if (!patch.isEmpty()) {
             reporter.patch(run, patch);
             LOG.info("run {}: reported {}", run.label(), masker.maskJson(patch));
             io.portcamel.agent.ops.AgentMetrics.of(exchange).reported(run, patch);
         }
-        if (run.succeeded() && !patch.has("status") && run.mapping().track().isPresent()) {
+        if (tracked) {
             // our extension: the pipeline is followed to its end instead of being left IN_PROGRESS
             tracking.start(run);
-        }
-        if (run.succeeded()) {
             reporter.logLater(run, "Port agent finished processing the action run");
         }
         reporter.flush(run);
