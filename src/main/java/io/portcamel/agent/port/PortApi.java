@@ -37,7 +37,7 @@ public class PortApi {
         String what = method + " " + path;
         try {
             Exchange ex = template.request("direct:port-api", e -> {
-                e.setVariable("portMethod", method);
+                e.setVariable("portMethod", io.portcamel.agent.targets.TargetCall.httpMethod(method));
                 e.setVariable("portPath", path);
                 e.getMessage().setBody(body == null ? null : JSON.writeValueAsString(body));
             });

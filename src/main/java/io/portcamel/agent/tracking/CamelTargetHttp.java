@@ -34,7 +34,7 @@ public class CamelTargetHttp implements TargetHttp {
                 m.setHeader("Content-Type", "application/json");
                 m.setBody(body.toString());
             }
-            m.setHeader(Exchange.HTTP_METHOD, method);
+            m.setHeader(Exchange.HTTP_METHOD, io.portcamel.agent.targets.TargetCall.httpMethod(method));
             m.setHeader(Exchange.HTTP_URI, url);
         });
         if (ex.getException() != null) {

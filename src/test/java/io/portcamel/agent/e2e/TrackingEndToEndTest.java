@@ -219,6 +219,11 @@ class TrackingEndToEndTest {
     void circleCiUnauthorizedAndNotRunWorkflowsEndFailure() throws Exception {
         circleci.script(FakeCircleCi.NEXT, workflows(workflow("deploy", "unauthorized", job("ship", "unauthorized"))));
         sendCircleCi("r_track_cci_unauth", "gh/acme/restricted");
+        // runs are handled concurrently: the next script is for the next pipeline only once this one exists
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (circleci.triggers().stream().noneMatch(t -> t.projectSlug().equals("gh/acme/restricted")) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
         circleci.script(FakeCircleCi.NEXT, workflows(workflow("nightly", "not_run")));
         sendCircleCi("r_track_cci_not_run", "gh/acme/filtered");
         port.awaitStatus("r_track_cci_unauth", "FAILURE", WAIT);
