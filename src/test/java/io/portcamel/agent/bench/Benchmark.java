@@ -73,7 +73,7 @@ public final class Benchmark {
     static final boolean CHILD = Boolean.parseBoolean(System.getProperty("bench.child", "true"));
     static final int IDLE_SECONDS = intProp("bench.idleSeconds", 5);
     static final int CHILD_STARTS = Math.max(1, intProp("bench.childStarts", 2));
-    static final int MAX_SECONDS = intProp("bench.maxSeconds", 170);
+    static final int MAX_SECONDS = intProp("bench.maxSeconds", 300);
 
     static {
         // LOG_LEVEL=WARNING as AgentMain#configureLogging applies it (RunningAgent does not), before any logger exists
@@ -94,6 +94,8 @@ public final class Benchmark {
                   Map<String, long[]> phases) { }
 
     private static final PortTimeline TIMELINE = new PortTimeline();
+    /** While the agent runs as its own process: the file its poll stamps go to. */
+    private static volatile Path childStamps;
 
     private Benchmark() { }
 
@@ -281,6 +283,9 @@ public final class Benchmark {
         long timeoutMs = 30_000 + (long) n * (delayMs + 30) + (rate > 0 ? 1000L * n / rate : 0);
         int got = sink.awaitCount(n, timeoutMs);
         long tEnd = sink.lastReceived();
+        if (childStamps != null) {
+            PollStampInterceptor.loadStamps(childStamps);
+        }
         double perSec = got == 0 ? 0 : got / ((tEnd - t0) / 1e9);
         long[] e2e = new long[got];
         long[] added = new long[got];
@@ -443,6 +448,24 @@ public final class Benchmark {
                 readies.stream().mapToDouble(Double::doubleValue).filter(d -> !Double.isNaN(d)).min().orElse(Double.NaN)));
     }
 
+    /** The scenarios again, against the agent as its own process (own heap and GC, as in production). */
+    private static void childLoad(Path stamps, KafkaProducer<String, String> producer, LatencySink sink, FakePort port)
+            throws Exception {
+        childStamps = stamps;
+        try {
+            String topic = CHILD_ORG + ".runs";
+            step("agent process: warm-up " + WARMUP + " runs, then the burst, slow-sink and paced scenarios");
+            measure("warm-up", "agent process", topic, "r_child_warm", WARMUP, 0, 0, producer, sink, port, false);
+            RESULTS.removeIf(r -> r.scenario().equals("warm-up"));
+            measure("burst, 0 ms sink", "agent process", topic, "r_child_fast", RUNS, 0, 0, producer, sink, port, true);
+            measure("burst, " + SLOW_MS + " ms sink", "agent process", topic, "r_child_slow", WIDE_RUNS, SLOW_MS, 0, producer, sink, port, true);
+            measure("paced " + PACED_RATE + "/s, 0 ms sink", "agent process", topic, "r_child_paced", PACED_RUNS, 0, PACED_RATE,
+                    producer, sink, port, true);
+        } finally {
+            childStamps = null;
+        }
+    }
+
     /** target/classes + the runtime dependencies (what `java -jar target/port-camel-agent.jar` loads), else null. */
     private static String agentClasspath() throws IOException {
         String classes = System.getProperty("bench.agentClasspath");
@@ -463,8 +486,24 @@ public final class Benchmark {
         BenchMessages.Msg m = BenchMessages.build("r_child_first" + attempt, 1, sink.url()).get(0);
         producer.send(new ProducerRecord<>(CHILD_ORG + ".runs", m.runId(), m.value())).get();
         int mgmt = RunningAgent.freePort();
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", cp, "io.portcamel.agent.AgentMain");
+        // the last start also carries load: the poll-stamp interceptor (two classes, copied apart from test-classes)
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        Path stamps = dir.resolve("child-stamps-" + attempt + ".txt");
+        if (idle) {
+            Path extra = dir.resolve("interceptor");
+            Path pkg = extra.resolve("io/portcamel/agent/bench");
+            Files.createDirectories(pkg);
+            for (Class<?> c : List.of(PollStampInterceptor.class, Stamps.class)) {
+                String name = c.getSimpleName() + ".class";
+                try (var in = c.getResourceAsStream(name)) {
+                    Files.write(pkg.resolve(name), in.readAllBytes());
+                }
+            }
+            cp = cp + File.pathSeparator + extra;
+            cmd.add("-Dbench.stampFile=" + stamps);
+            cmd.add("-Dcamel.component.kafka.interceptor-classes=" + PollStampInterceptor.class.getName());
+        }
+        cmd.addAll(List.of("-cp", cp, "io.portcamel.agent.AgentMain"));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(new File(System.getProperty("user.dir")));
         Map<String, String> e = pb.environment();
         e.clear();
@@ -500,6 +539,9 @@ public final class Benchmark {
                 Thread.sleep(TimeUnit.SECONDS.toMillis(IDLE_SECONDS));
                 FIGURES.put("child.rssIdle", mb(rss(String.valueOf(p.pid()))));
                 FIGURES.put("child.heapIdle", childHeap(mgmt));
+                childLoad(stamps, producer, sink, port);
+                FIGURES.put("child.rssLoaded", mb(rss(String.valueOf(p.pid()))));
+                FIGURES.put("child.hwm", mb(hwm(String.valueOf(p.pid()))));
             }
             if (!p.isAlive() || tReady < 0) {
                 FIGURES.put("child.note", "the agent process did not get ready; its output: " + log);
@@ -627,6 +669,9 @@ public final class Benchmark {
                     + " ms after the sink had the last request");
         }
         Result syncAgent = find("burst synchronized", "agent");
+        Result fastProc = find("burst, 0 ms", "agent process");
+        Result slowProc = find("burst, " + SLOW_MS, "agent process");
+        Result pacedProc = find("paced " + PACED_RATE + "/s", "agent process");
         if (syncAgent != null && !syncAgent.portBreakdown().isEmpty()) {
             System.out.println("\n== Port API calls during '" + syncAgent.scenario() + "' (agent, " + syncAgent.n()
                     + " runs with invocationMethod.synchronized = true: the agent ends them with the answer)");
@@ -639,12 +684,19 @@ public final class Benchmark {
                 + (slowBase != null ? String.format(Locale.ROOT, "   (port-agent's design, one run in flight: %.1f runs/s)",
                 slowBase.runsPerSec()) : ""));
         System.out.println("   paced " + PACED_RATE + "/s: " + ratio(pacedAgent, pacedBase));
+        if (fastProc != null) {
+            System.out.println("   the agent as its own process (own heap and GC; the baseline stays in the bench JVM):");
+            System.out.println("   0 ms sink:   " + ratio(fastProc, fastBase));
+            System.out.println("   " + SLOW_MS + " ms sink: " + ratio(slowProc, slowWide));
+            System.out.println("   paced " + PACED_RATE + "/s: " + ratio(pacedProc, pacedBase));
+        }
 
         System.out.println("\n== startup and memory");
         System.out.println("   agent process (own JVM, default flags, runtime classpath): /ready " + fig("child.ready")
                 + " ms after spawn (best of " + CHILD_STARTS + " starts: " + fig("child.readyAll") + "), first run at the sink "
                 + fig("child.firstRun") + " ms; RSS at ready " + fig("child.rssAtReady") + " MB, after " + IDLE_SECONDS
-                + " s idle " + fig("child.rssIdle") + " MB; heap in use " + fig("child.heapIdle") + " MB (default max heap here: "
+                + " s idle " + fig("child.rssIdle") + " MB, after the load scenarios " + fig("child.rssLoaded") + " MB (peak "
+                + fig("child.hwm") + " MB); heap in use " + fig("child.heapIdle") + " MB (default max heap here: "
                 + Runtime.getRuntime().maxMemory() / (1024 * 1024) + " MB)");
         if (FIGURES.containsKey("child.note")) System.out.println("   note: " + FIGURES.get("child.note"));
         System.out.println("   agent in this JVM: start() returned " + fig("inJvm.startReturned") + " ms, /ready "
@@ -662,6 +714,14 @@ public final class Benchmark {
                 "%.1f", ">= 500", v -> v >= 500);
         row("agent-added latency p99 at " + PACED_RATE + " runs/s (ms)", pacedAgent == null ? Double.NaN
                 : pct(pacedAgent.added(), 99) / 1e6, "%.1f", "<= 10", v -> v <= 10);
+        if (fastProc != null) {
+            row("runs/s agent process / baseline, 0 ms sink", fastBase != null ? fastProc.runsPerSec() / fastBase.runsPerSec()
+                    : Double.NaN, "%.2f", ">= 0.8", v -> v >= 0.8);
+            row("runs/s on one partition, " + SLOW_MS + " ms sink, agent process", slowProc == null ? Double.NaN
+                    : slowProc.runsPerSec(), "%.1f", ">= 500", v -> v >= 500);
+            row("agent-added latency p99 at " + PACED_RATE + " runs/s, agent process (ms)", pacedProc == null ? Double.NaN
+                    : pct(pacedProc.added(), 99) / 1e6, "%.1f", "<= 10", v -> v <= 10);
+        }
         row("ready after start, agent process (ms)", num(fig("child.ready")), "%.0f", "<= 3000", v -> v <= 3000);
         row("idle RSS, agent process (MB)", num(fig("child.rssIdle")), "%.0f", "<= 250", v -> v <= 250);
         row("Port API calls per plain webhook run (async)", fastAgent == null ? Double.NaN : fastAgent.portCallsPerRun(),

@@ -14,15 +14,49 @@ import java.util.Map;
  * moment the agent has received the run. Costs one map put per record.
  */
 public class PollStampInterceptor implements ConsumerInterceptor<Object, Object> {
+    /**
+     * In the agent as its own process ({@code -Dbench.stampFile=…}): the stamps go to that file, "key nanos" a line —
+     * System.nanoTime is CLOCK_MONOTONIC on Linux, the same clock in every process of the machine.
+     */
+    private static final java.io.PrintWriter FILE = open(System.getProperty("bench.stampFile"));
+
+    private static java.io.PrintWriter open(String path) {
+        try {
+            return path == null ? null : new java.io.PrintWriter(new java.io.FileWriter(path, true));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     @Override
     public ConsumerRecords<Object, Object> onConsume(ConsumerRecords<Object, Object> records) {
         long now = System.nanoTime();
         for (ConsumerRecord<Object, Object> r : records) {
             if (r.key() != null) {
-                Stamps.POLLED.putIfAbsent(String.valueOf(r.key()), now);
+                if (FILE != null) {
+                    FILE.println(r.key() + " " + now);
+                } else {
+                    Stamps.POLLED.putIfAbsent(String.valueOf(r.key()), now);
+                }
             }
         }
+        if (FILE != null) {
+            FILE.flush();
+        }
         return records;
+    }
+
+    /** The bench JVM: the stamps the agent process wrote so far. */
+    static void loadStamps(java.nio.file.Path file) throws java.io.IOException {
+        if (!java.nio.file.Files.exists(file)) {
+            return;
+        }
+        for (String line : java.nio.file.Files.readAllLines(file)) {
+            int sp = line.lastIndexOf(' ');
+            if (sp > 0) {
+                Stamps.POLLED.putIfAbsent(line.substring(0, sp), Long.parseLong(line.substring(sp + 1)));
+            }
+        }
     }
 
     @Override
