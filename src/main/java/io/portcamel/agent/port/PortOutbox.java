@@ -85,18 +85,18 @@ public class PortOutbox {
     private int deliverLeased(String runId) {
         int delivered = 0;
         while (true) {
-            var head = store.outboxLeaseHead(runId);
-            if (head.isEmpty()) {
+            List<TrackingStore.OutboxItem> leased = store.outboxLeaseHead(runId, MAX_LINES_PER_CALL);
+            if (leased.isEmpty()) {
                 return delivered;
             }
-            TrackingStore.OutboxItem item = head.get();
+            TrackingStore.OutboxItem item = leased.get(0);
             try {
                 List<Long> ids = new ArrayList<>(List.of(item.id()));
                 JsonNode body = item.body() == null ? null : JSON.readTree(item.body());
                 String line = plainLogLine(item, body);
                 if (line != null) {
                     StringBuilder lines = new StringBuilder(line);
-                    for (TrackingStore.OutboxItem next : store.outboxFollowing(runId, item.id(), MAX_LINES_PER_CALL - 1)) {
+                    for (TrackingStore.OutboxItem next : leased.subList(1, leased.size())) {
                         String more = plainLogLine(next, next.body() == null ? null : JSON.readTree(next.body()));
                         if (more == null || lines.length() + more.length() > MAX_CHARS_PER_CALL) {
                             break;

@@ -210,62 +210,39 @@ public final class TrackingStore implements AutoCloseable {
     }
 
     /**
-     * The run's oldest pending update, leased to this replica, if it is due and no other replica holds it. Only the
-     * holder of a run's oldest update delivers: updates of one run are delivered one by one, in order.
+     * The run's pending updates, oldest first (at most {@code limit}), if the oldest is due and this replica could lease
+     * it (no other replica holds it). Only the holder of a run's oldest update delivers: updates of one run are
+     * delivered in order, and the ones after the head ride along (several log lines in one call). Empty otherwise.
      */
-    public Optional<OutboxItem> outboxLeaseHead(String runId) {
+    public List<OutboxItem> outboxLeaseHead(String runId, int limit) {
         long now = clock.millis();
+        List<OutboxItem> items = new java.util.ArrayList<>();
         try (Connection c = pool.getConnection()) {
-            OutboxItem head;
             try (PreparedStatement ps = c.prepareStatement("SELECT id, run_id, method, path, body, attempts, next_attempt_at "
                     + "FROM port_outbox WHERE run_id = ? AND status = 'PENDING' ORDER BY id")) {
                 ps.setString(1, runId);
-                ps.setMaxRows(1);
+                ps.setMaxRows(limit);
                 try (java.sql.ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        return Optional.empty();
+                    while (rs.next()) {
+                        items.add(new OutboxItem(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                                rs.getInt(6), rs.getLong(7)));
                     }
-                    head = new OutboxItem(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                            rs.getInt(6), rs.getLong(7));
                 }
             }
-            if (head.nextAttemptAt() > now) {
-                return Optional.empty();
+            if (items.isEmpty() || items.get(0).nextAttemptAt() > now) {
+                return List.of();
             }
             try (PreparedStatement ps = c.prepareStatement("UPDATE port_outbox SET lease_owner = ?, lease_until = ? WHERE id = ? "
                     + "AND status = 'PENDING' AND (lease_until IS NULL OR lease_until < ? OR lease_owner = ?)")) {
                 ps.setString(1, settings.replicaId());
                 ps.setLong(2, now + leaseMillis);
-                ps.setLong(3, head.id());
+                ps.setLong(3, items.get(0).id());
                 ps.setLong(4, now);
                 ps.setString(5, settings.replicaId());
-                return ps.executeUpdate() == 1 ? Optional.of(head) : Optional.empty();
+                return ps.executeUpdate() == 1 ? items : List.of();
             }
         } catch (SQLException e) {
             throw failure("lease the Port updates of " + runId, e);
-        }
-    }
-
-    /**
-     * The run's pending updates after its leased head, in order (at most {@code limit}). Only the holder of the head's
-     * lease reads them, to send several log lines of one run in one call.
-     */
-    public List<OutboxItem> outboxFollowing(String runId, long headId, int limit) {
-        List<OutboxItem> items = new java.util.ArrayList<>();
-        try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement("SELECT id, run_id, method, path, body, "
-                + "attempts, next_attempt_at FROM port_outbox WHERE run_id = ? AND status = 'PENDING' AND id > ? ORDER BY id")) {
-            ps.setString(1, runId);
-            ps.setLong(2, headId);
-            ps.setMaxRows(limit);
-            try (java.sql.ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    items.add(new OutboxItem(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                            rs.getInt(6), rs.getLong(7)));
-                }
-            }
-            return items;
-        } catch (SQLException e) {
-            throw failure("read the Port updates of " + runId, e);
         }
     }
 
