@@ -116,15 +116,67 @@ public class TrackingService {
         LOG.info("run {}: tracking with {} (deadline in {} s)", run.runId(), spec.type(), (deadline - now) / 1000);
     }
 
-    /** Runs due for a poll, leased to this replica; each tick also says this replica is alive and ends cut-off runs. */
+    /** How long one tick of the tracking timer may go on leasing batches; the timer fires again at once after it. */
+    static final long MAX_TICK_MILLIS = 10_000;
+    /** The heartbeat and the watchdog run at most this often, however many batches a tick leases. */
+    static final long WATCH_EVERY_MILLIS = 1_000;
+
+    private final Object tickLock = new Object();
+    /** Start of the current tick's leasing (-1: between ticks). */
+    private long tickStartedAt = -1;
+    private boolean lastLeaseFull;
+    /** When the heartbeat and watchdog last ran (-1: never). */
+    private long lastWatchAt = -1;
+
+    /**
+     * Up to {@code TRACKING_BATCH_SIZE} runs due for a poll, leased to this replica. At most once a second it also says
+     * this replica is alive (heartbeat) and ends cut-off runs (watchdog).
+     */
     public List<TrackedRun> leaseDue() {
-        try {
-            store.heartbeat();
-            endCutOffRuns();
-        } catch (RuntimeException e) {
-            LOG.warn("watchdog: {}", e.getMessage());
+        long now = clock.millis();
+        boolean watch;
+        synchronized (tickLock) {
+            watch = lastWatchAt < 0 || now - lastWatchAt >= WATCH_EVERY_MILLIS || now < lastWatchAt;
+            if (watch) {
+                lastWatchAt = now;
+            }
         }
-        return store.leaseDue(settings.batchSize());
+        if (watch) {
+            try {
+                store.heartbeat();
+                endCutOffRuns();
+            } catch (RuntimeException e) {
+                LOG.warn("watchdog: {}", e.getMessage());
+            }
+        }
+        List<TrackedRun> leased = store.leaseDue(settings.batchSize());
+        synchronized (tickLock) {
+            lastLeaseFull = leased.size() >= settings.batchSize();
+        }
+        return leased;
+    }
+
+    /**
+     * The tracking timer's loop condition (routes/tracking.camel.yaml): lease another batch? True for the first batch
+     * of a tick, then as long as the last lease was a full batch (more runs may be due) and the tick is younger than
+     * {@value #MAX_TICK_MILLIS} ms. So a tick polls every run that is due, however many, one batch at a time: leases
+     * are taken only for runs about to be polled, the pool's queue never holds more than a batch, and a slow CI API
+     * slows the tick down instead of piling up leases that expire. One timer route calls it; it is not meant to be
+     * shared by concurrent loops.
+     */
+    public boolean moreDue() {
+        long now = clock.millis();
+        synchronized (tickLock) {
+            if (tickStartedAt < 0) {
+                tickStartedAt = now;
+                return true;
+            }
+            if (lastLeaseFull && now - tickStartedAt < MAX_TICK_MILLIS && now >= tickStartedAt) {
+                return true;
+            }
+            tickStartedAt = -1;
+            return false;
+        }
     }
 
     /** How long a run may stay accepted-but-unfinished before the watchdog calls it cut off (set by the wiring). */
