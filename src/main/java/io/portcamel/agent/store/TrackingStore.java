@@ -513,11 +513,6 @@ public final class TrackingStore implements AutoCloseable {
     }
 
     /**
-     * Saves a poll's outcome, counts the poll and releases the lease. False (nothing saved) when this replica no
-     * longer holds the run: its lease expired and another replica took it, or the run ended meanwhile. If
-     * {@link #pollNow} was called during the poll, the run stays due now: the poll may have looked too early.
-     */
-    /**
      * Extends this replica's lease on a run before it tells Port anything; false when the lease is gone (it expired
      * and another replica may be polling the run), and then this replica must not report.
      */
@@ -527,14 +522,32 @@ public final class TrackingStore implements AutoCloseable {
                 + "AND lease_owner = ? AND lease_until >= ?", now + leaseMillis, runId, settings.replicaId(), now) == 1;
     }
 
+    /**
+     * Saves a poll's outcome, counts the poll and releases the lease. False (nothing saved) when this replica no
+     * longer holds the run: its lease expired and another replica took it, or the run ended meanwhile. If
+     * {@link #pollNow} was called during the poll, the run stays due now: the poll may have looked too early.
+     *
+     * @param newState the tracker's state after the poll; null keeps the stored one (a poll that found nothing new:
+     *                 the JSON columns are not rewritten, which on H2 would replace their CLOBs on every poll)
+     * @param reported what Port shows now; null keeps the stored value
+     */
     public boolean reschedule(String runId, ObjectNode newState, ObjectNode reported, long nextPollAt, long pollIntervalMs) {
         long now = clock.millis();
-        return update("reschedule " + runId, "UPDATE tracked_run SET state_json = ?, reported_json = ?, "
-                        + "next_poll_at = CASE WHEN poll_now = 1 THEN ? ELSE ? END, poll_now = 0, poll_interval_ms = ?, "
-                        + "poll_count = poll_count + 1, updated_at = ?, lease_owner = NULL, lease_until = NULL "
-                        + "WHERE run_id = ? AND status = 'TRACKING' AND lease_owner = ?",
-                json(newState), json(reported), Math.min(nextPollAt, now), nextPollAt, pollIntervalMs, now, runId,
-                settings.replicaId()) == 1;
+        List<Object> params = new ArrayList<>();
+        StringBuilder sql = new StringBuilder("UPDATE tracked_run SET ");
+        if (newState != null) {
+            sql.append("state_json = ?, ");
+            params.add(json(newState));
+        }
+        if (reported != null) {
+            sql.append("reported_json = ?, ");
+            params.add(json(reported));
+        }
+        sql.append("next_poll_at = CASE WHEN poll_now = 1 THEN ? ELSE ? END, poll_now = 0, poll_interval_ms = ?, "
+                + "poll_count = poll_count + 1, updated_at = ?, lease_owner = NULL, lease_until = NULL "
+                + "WHERE run_id = ? AND status = 'TRACKING' AND lease_owner = ?");
+        params.addAll(List.of(Math.min(nextPollAt, now), nextPollAt, pollIntervalMs, now, runId, settings.replicaId()));
+        return update("reschedule " + runId, sql.toString(), params.toArray()) == 1;
     }
 
     /**

@@ -242,19 +242,22 @@ public class TrackingService {
                 }
                 long next = Math.min(tracked.pollIntervalMs() * 2, settings.maxPollIntervalSeconds() * 1000);
                 LOG.warn("run {}: {} poll failed, next try in {} s: {}", run.runId(), tracked.trackerType(), next / 1000, e.getMessage());
-                store.reschedule(run.runId(), tracked.state(), tracked.reported(), now + next, next);
+                store.reschedule(run.runId(), null, null, now + next, next); // state and what Port shows: unchanged
                 return;
             }
-            if (!store.renewLease(run.runId())) {
+            ObjectNode reported = tracked.reported().deepCopy();
+            ObjectNode patch = changes(result, reported);
+            boolean news = !result.newLogLines().isEmpty() || !patch.isEmpty() || result.terminal() != null;
+            // only news needs the lease checked first (a statement per poll saved on the common, unchanged poll): a
+            // reschedule is saved only by the lease holder anyway, so a replica that lost the lease changes nothing
+            if (news && !store.renewLease(run.runId())) {
                 // the poll outlasted the lease: another replica may have the run now, so this one says nothing
                 LOG.warn("run {}: lease lost during a slow poll; leaving the run to the replica that holds it", run.runId());
                 return;
             }
-            ObjectNode reported = tracked.reported().deepCopy();
             for (String line : result.newLogLines()) {
                 logOrThrow(run, line);
             }
-            ObjectNode patch = changes(result, reported);
             if (result.terminal() != null) {
                 finish(run, tracked, result.terminal().success(), result.terminal().summary(), result, patch);
                 return;
@@ -262,18 +265,19 @@ public class TrackingService {
             if (!patch.isEmpty()) {
                 reporter.patch(run, patch);
             }
-            boolean changed = !result.newLogLines().isEmpty() || !patch.isEmpty();
             long base = seconds(null, settings.pollIntervalSeconds()) * 1000;
-            long interval = result.pollSoon() ? 0 : changed ? Math.min(base, tracked.pollIntervalMs())
+            long interval = result.pollSoon() ? 0 : news ? Math.min(base, tracked.pollIntervalMs())
                     : Math.min(Math.round(tracked.pollIntervalMs() * 1.5), settings.maxPollIntervalSeconds() * 1000);
-            store.reschedule(run.runId(), result.state(), reported, now + interval, Math.max(interval, base));
+            // unchanged JSON is not written again (null keeps the stored value): the common poll only moves the schedule
+            store.reschedule(run.runId(), sameJson(result.state(), tracked.state()) ? null : result.state(),
+                    sameJson(reported, tracked.reported()) ? null : reported, now + interval, Math.max(interval, base));
         } catch (PortApiException e) {
             // Port did not take the update: keep the old state, so the next poll finds the same news and says it again
             LOG.warn("run {}: Port update failed, the poll will be repeated: {}", run.runId(), e.getMessage());
-            store.reschedule(run.runId(), tracked.state(), tracked.reported(), now + tracked.pollIntervalMs(), tracked.pollIntervalMs());
+            store.reschedule(run.runId(), null, null, now + tracked.pollIntervalMs(), tracked.pollIntervalMs());
         } catch (RuntimeException e) {
             LOG.error("run {}: tracking failed unexpectedly, will retry: {}", run.runId(), e.toString(), e);
-            store.reschedule(run.runId(), tracked.state(), tracked.reported(), now + tracked.pollIntervalMs(), tracked.pollIntervalMs());
+            store.reschedule(run.runId(), null, null, now + tracked.pollIntervalMs(), tracked.pollIntervalMs());
         }
     }
 
@@ -345,6 +349,27 @@ public class TrackingService {
             reported.put(field, value);
         }
     }
+
+    /**
+     * Equal JSON, numbers compared by value: a state read back from the store has {@code 7} as an int where the
+     * tracker may have put a long, and that is no change.
+     */
+    static boolean sameJson(JsonNode a, JsonNode b) {
+        return a == b || a != null && b != null && a.equals(SAME_VALUE, b);
+    }
+
+    private static final java.util.Comparator<JsonNode> SAME_VALUE = (x, y) -> {
+        if (x.equals(y)) {
+            return 0;
+        }
+        if (x.isIntegralNumber() && y.isIntegralNumber()) {
+            return x.bigIntegerValue().equals(y.bigIntegerValue()) ? 0 : 1;
+        }
+        if (x.isNumber() && y.isNumber()) {
+            return x.decimalValue().compareTo(y.decimalValue()) == 0 ? 0 : 1;
+        }
+        return 1;
+    };
 
     private void logOrThrow(RunContext run, String line) {
         switch (run.kind()) {
