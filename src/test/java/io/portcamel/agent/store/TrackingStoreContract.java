@@ -259,6 +259,21 @@ abstract class TrackingStoreContract {
     }
 
     @Test
+    void leasesTakenInOneMillisecondByOneReplicaNeverShareARun() {
+        for (int i = 0; i < 10; i++) {
+            store.insert(run("m-" + i, T0 - i));
+        }
+        List<String> all = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            List<String> batch = ids(store.leaseDue(3)); // the clock stands still: every claim in the same millisecond
+            batch.forEach(id -> assertFalse(all.contains(id), () -> id + " leased twice: " + all + " then " + batch));
+            all.addAll(batch);
+        }
+        assertEquals(10, all.size());
+        assertEquals(List.of("m-9", "m-8", "m-7"), all.subList(0, 3), "oldest due first");
+    }
+
+    @Test
     void endStopsPollingOnceAndForAll() {
         store.insert(run("r-1", T0));
         store.insert(run("r-2", T0));
