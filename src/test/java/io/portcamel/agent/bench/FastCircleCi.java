@@ -60,10 +60,13 @@ final class FastCircleCi implements AutoCloseable {
     private final LongAdder finishedPolls = new LongAdder();
     private final List<Sample> samples = new ArrayList<>();
     private volatile boolean recording;
+    private final int latencyMs;
 
-    FastCircleCi(int n, String token, int threads) throws IOException {
+    /** @param latencyMs added to every answer over the socket (0: as fast as it goes), to play a real CI API */
+    FastCircleCi(int n, String token, int threads, int latencyMs) throws IOException {
         this.n = n;
         this.token = token;
+        this.latencyMs = latencyMs;
         this.finished = new AtomicIntegerArray(n);
         this.lastPoll = new AtomicLongArray(n);
         this.createdAt = Instant.now().minusSeconds(600).toString();
@@ -223,6 +226,14 @@ final class FastCircleCi implements AutoCloseable {
                         samples.add(new Sample(ex.getRequestMethod(), q == null ? path : path + "?" + q,
                                 Map.copyOf(ex.getRequestHeaders())));
                     }
+                }
+            }
+            if (latencyMs > 0) {
+                try {
+                    Thread.sleep(latencyMs);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
                 }
             }
             Answer a = answer(ex.getRequestMethod(), path, ex.getRequestHeaders().getFirst("Circle-Token"), true);

@@ -58,7 +58,11 @@ import java.util.stream.Stream;
  * against a fast CircleCI fake ({@link FastCircleCi}, JDK HTTP server in this JVM) and the fake Port (FakePort,
  * WireMock, requests validated against Port's OpenAPI extract).
  *
- * <p>{@code scripts/bench-tracking.sh} (or {@code mvn -Pbench-tracking -DskipTests package exec:exec@bench-tracking}).
+ * <p>{@code scripts/bench-tracking.sh} (packages the jar, then runs this class on the test classpath). Settings are
+ * system properties: {@code -Dbench.tracking.runs=10000 -Dbench.tracking.pollSeconds=10
+ * -Dbench.tracking.warmupSeconds=30 -Dbench.tracking.windowSeconds=60 -Dbench.tracking.changeFraction=0.01
+ * -Dbench.tracking.xmx=512m -Dbench.tracking.store=auto|postgresql|h2 -Dbench.tracking.ciLatencyMs=0
+ * -Dbench.tracking.agentEnv=TRACKING_POOL_SIZE=8,… -Dbench.tracking.pgAdminUrl=… -Dbench.tracking.maxSeconds=285}.
  *
  * <ol>
  *   <li>Seeds the tracking store with N runs through the real store API ({@link TrackingStore#insert}): each run's
@@ -91,6 +95,8 @@ public final class TrackingScaleBenchmark {
     /** Extra agent settings, e.g. {@code -Dbench.tracking.agentEnv=TRACKING_POOL_SIZE=8,TRACKING_BATCH_SIZE=500}. */
     static final String AGENT_ENV = System.getProperty("bench.tracking.agentEnv", "");
     static final int MAX_SECONDS = intProp("bench.tracking.maxSeconds", 285);
+    /** Latency of every CircleCI answer (ms): 0 is the fast fake of issue 6; e.g. 50 plays a real API's round trip. */
+    static final int CI_LATENCY_MS = intProp("bench.tracking.ciLatencyMs", 0);
     static final double CORE_TARGET = 1.0;
     static final long HEAP_TARGET_MB = 512;
 
@@ -159,7 +165,8 @@ public final class TrackingScaleBenchmark {
     private static void run() throws Exception {
         step("fakes: Port (WireMock, OpenAPI-validated) and a fast CircleCI for " + RUNS + " pipelines");
         port = new FakePort(CLIENT_ID, TestSecrets.CLIENT_SECRET);
-        circleci = new FastCircleCi(RUNS, TestSecrets.CIRCLE_TOKEN, 4);
+        // with a latency, enough threads for every request the agent may have in flight
+        circleci = new FastCircleCi(RUNS, TestSecrets.CIRCLE_TOKEN, CI_LATENCY_MS > 0 ? 256 : 4, CI_LATENCY_MS);
 
         String jdbcUrl = prepareStore();
         Map<String, String> storeEnv = new HashMap<>();
@@ -845,6 +852,8 @@ public final class TrackingScaleBenchmark {
                 .append(fig("agentEnv")).append('\n');
         out.append("store: ").append(fig("store")).append("; seeded ").append(fig("seed")).append(" (Port message ")
                 .append(fig("messageBytes")).append(" bytes each)\n");
+        out.append("CircleCI fake: ").append(CI_LATENCY_MS == 0 ? "no added latency" : CI_LATENCY_MS + " ms added to every answer")
+                .append('\n');
         out.append("window: ").append(fig("window")).append(" after a ").append(WARMUP_SECONDS).append(" s warm-up, no pipeline changing\n\n");
 
         ROWS.clear();
