@@ -19,9 +19,9 @@ done
 cp_file=target/bench-tracking/classpath.txt
 mkdir -p target/bench-tracking
 # the jar and target/lib (what the agent process runs), the test classes (the benchmark and its fakes), their classpath
-mvn -B -q -DskipTests "${mvn_args[@]}" package \
+mvn -B -q -DskipTests ${mvn_args[@]+"${mvn_args[@]}"} package \
   org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
   -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file"
 java_bin="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-exec "$java_bin" "${bench_args[@]}" -cp "target/test-classes:target/classes:$(cat "$cp_file")" \
+exec "$java_bin" ${bench_args[@]+"${bench_args[@]}"} -cp "target/test-classes:target/classes:$(cat "$cp_file")" \
   io.portcamel.agent.bench.TrackingScaleBenchmark
