@@ -149,7 +149,15 @@ public class TrackingService {
                 LOG.warn("watchdog: {}", e.getMessage());
             }
         }
-        List<TrackedRun> leased = store.leaseDue(settings.batchSize());
+        List<TrackedRun> leased;
+        try {
+            leased = store.leaseDue(settings.batchSize());
+        } catch (RuntimeException e) {
+            synchronized (tickLock) {
+                tickStartedAt = -1; // the loop ends with the error: the next tick starts afresh
+            }
+            throw e;
+        }
         synchronized (tickLock) {
             lastLeaseFull = leased.size() >= settings.batchSize();
         }

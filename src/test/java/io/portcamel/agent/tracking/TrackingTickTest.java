@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -105,6 +106,14 @@ class TrackingTickTest {
         assertTrue(tracking.moreDue());
         assertEquals(3, tracking.leaseDue().size());
         assertTrue(tracking.moreDue());
+    }
+
+    @Test
+    void aLeaseThatFailsEndsTheTickAndTheNextTickStartsAfresh() {
+        assertTrue(tracking.moreDue());
+        store.close(); // the database is gone
+        assertThrows(RuntimeException.class, tracking::leaseDue);
+        assertTrue(tracking.moreDue(), "the next tick leases again (it does not take itself for the failed one)");
     }
 
     @Test
