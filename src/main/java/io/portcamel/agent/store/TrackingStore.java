@@ -454,21 +454,25 @@ public final class TrackingStore implements AutoCloseable {
     /**
      * Leases up to {@code limit} due runs to this replica for the lease time, oldest nextPollAt first.
      *
-     * <p>How: read candidate ids, then claim each with a conditional single-row UPDATE that re-checks "still due,
-     * still tracking, no live lease" and count the rows it changed. Both databases re-check an UPDATE's WHERE against
-     * the committed row after taking its row lock, so when replicas race for a run exactly one UPDATE changes it and
-     * the others count 0. Chosen over {@code SELECT … FOR UPDATE SKIP LOCKED} because it is one code path, tested
-     * on H2 and PostgreSQL alike, holds no lock beyond one autocommit statement, and does not depend on the isolation
-     * level; the price is a statement per run (50 short statements per tick) and, under contention, a replica may
-     * lease fewer runs than due in one tick (twice the limit is read as candidates) — the next tick takes the rest.
-     * The rows are read back after the claim, so the state returned is the one saved by the last reschedule.
+     * <p>How: read candidate ids (twice the limit), then claim the first {@code limit} of them with one conditional
+     * UPDATE that re-checks "still due, still tracking, no live lease" for each row, and read back the rows this very
+     * claim took — they carry this replica's id and a {@code lease_until} no other claim of this store has used (see
+     * {@link #nextLeaseUntil}). Both databases re-check an UPDATE's WHERE against the committed row after taking its
+     * row lock, so when replicas race for a run exactly one UPDATE changes it. If others took some of the candidates,
+     * the next ones are claimed the same way (up to three claims); a replica may still lease fewer runs than due under
+     * contention — the next lease takes the rest. Chosen over {@code SELECT … FOR UPDATE SKIP LOCKED} because it is
+     * one code path, tested on H2 and PostgreSQL alike, holds no lock beyond one autocommit statement, and does not
+     * depend on the isolation level. A claim per batch, not per run: at 1,000 polls a second a statement per run was
+     * a thousand commits a second (on H2, each one a write of the file). A claim that loses a deadlock to another
+     * replica's (the database rolls it back) leases nothing this time. The rows are read back after the claim, so
+     * the state returned is the one saved by the last reschedule.
      */
     public List<TrackedRun> leaseDue(int limit) {
         if (limit <= 0) {
             return List.of();
         }
         long now = clock.millis();
-        long until = now + leaseMillis;
+        long until = nextLeaseUntil(now);
         try (Connection c = pool.getConnection()) {
             List<String> candidates = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT run_id FROM tracked_run WHERE status = 'TRACKING' AND next_poll_at <= ? "
@@ -482,26 +486,76 @@ public final class TrackingStore implements AutoCloseable {
                     }
                 }
             }
-            List<String> leased = new ArrayList<>();
-            try (PreparedStatement claim = c.prepareStatement("UPDATE tracked_run SET lease_owner = ?, lease_until = ?, poll_now = 0 WHERE run_id = ? "
-                    + "AND status = 'TRACKING' AND next_poll_at <= ? AND (lease_until IS NULL OR lease_until < ?)")) {
-                for (String runId : candidates) {
-                    if (leased.size() == limit) {
-                        break;
+            List<String> tried = new ArrayList<>();
+            int leased = 0;
+            for (int claim = 0; claim < 3 && leased < limit && tried.size() < candidates.size(); claim++) {
+                List<String> batch = candidates.subList(tried.size(), Math.min(candidates.size(), tried.size() + limit - leased));
+                try {
+                    leased += claim(c, batch, now, until);
+                } catch (SQLException e) {
+                    if (!LOST_RACE.contains(e.getSQLState())) {
+                        throw e;
                     }
-                    claim.setString(1, settings.replicaId());
-                    claim.setLong(2, until);
-                    claim.setString(3, runId);
-                    claim.setLong(4, now);
-                    claim.setLong(5, now);
-                    if (claim.executeUpdate() == 1) {
-                        leased.add(runId);
-                    }
+                    // rolled back: this claim took nothing (earlier ones, committed, are read back below)
+                    LOG.debug("lease due runs: a claim lost a race with another replica: {}", e.getMessage());
+                    break;
                 }
+                tried.addAll(batch);
             }
-            return leased.isEmpty() ? List.of() : read(c, leased);
+            return leased == 0 ? List.of() : read(c, tried, until);
         } catch (SQLException e) {
             throw failure("lease due runs", e);
+        }
+    }
+
+    /** Deadlock (PostgreSQL 40P01, H2 40001) or lock timeout (H2 HYT00): the claim was rolled back. */
+    private static final Set<String> LOST_RACE = Set.of("40P01", "40001", "HYT00");
+
+    /** One conditional UPDATE for a batch of candidates; how many rows it claimed. */
+    private int claim(Connection c, List<String> runIds, long now, long until) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE tracked_run SET lease_owner = ?, lease_until = ?, poll_now = 0 "
+                + "WHERE run_id IN (" + String.join(", ", Collections.nCopies(runIds.size(), "?")) + ") "
+                + "AND status = 'TRACKING' AND next_poll_at <= ? AND (lease_until IS NULL OR lease_until < ?)")) {
+            int i = 1;
+            ps.setString(i++, settings.replicaId());
+            ps.setLong(i++, until);
+            for (String runId : runIds) {
+                ps.setString(i++, runId);
+            }
+            ps.setLong(i++, now);
+            ps.setLong(i, now);
+            return ps.executeUpdate();
+        }
+    }
+
+    /**
+     * The {@code lease_until} of a new lease: the lease time from now, and above every value this store handed out
+     * before, so (replica id, lease_until) names one claim — even two claims of one replica in the same millisecond.
+     */
+    private long nextLeaseUntil(long now) {
+        return lastLeaseUntil.updateAndGet(previous -> Math.max(previous + 1, now + leaseMillis));
+    }
+
+    private final java.util.concurrent.atomic.AtomicLong lastLeaseUntil = new java.util.concurrent.atomic.AtomicLong();
+
+    /** The runs among {@code runIds} that the claim with this {@code lease_until} took, oldest nextPollAt first. */
+    private List<TrackedRun> read(Connection c, List<String> runIds, long leaseUntil) throws SQLException {
+        String in = String.join(", ", Collections.nCopies(runIds.size(), "?"));
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM tracked_run WHERE run_id IN (" + in + ") "
+                + "AND lease_owner = ? AND lease_until = ? ORDER BY next_poll_at, run_id")) {
+            int i = 1;
+            for (String runId : runIds) {
+                ps.setString(i++, runId);
+            }
+            ps.setString(i++, settings.replicaId());
+            ps.setLong(i, leaseUntil);
+            List<TrackedRun> runs = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    runs.add(row(rs));
+                }
+            }
+            return runs;
         }
     }
 
@@ -523,11 +577,6 @@ public final class TrackingStore implements AutoCloseable {
     }
 
     /**
-     * Saves a poll's outcome, counts the poll and releases the lease. False (nothing saved) when this replica no
-     * longer holds the run: its lease expired and another replica took it, or the run ended meanwhile. If
-     * {@link #pollNow} was called during the poll, the run stays due now: the poll may have looked too early.
-     */
-    /**
      * Extends this replica's lease on a run before it tells Port anything; false when the lease is gone (it expired
      * and another replica may be polling the run), and then this replica must not report.
      */
@@ -537,14 +586,32 @@ public final class TrackingStore implements AutoCloseable {
                 + "AND lease_owner = ? AND lease_until >= ?", now + leaseMillis, runId, settings.replicaId(), now) == 1;
     }
 
+    /**
+     * Saves a poll's outcome, counts the poll and releases the lease. False (nothing saved) when this replica no
+     * longer holds the run: its lease expired and another replica took it, or the run ended meanwhile. If
+     * {@link #pollNow} was called during the poll, the run stays due now: the poll may have looked too early.
+     *
+     * @param newState the tracker's state after the poll; null keeps the stored one (a poll that found nothing new:
+     *                 the JSON columns are not rewritten, which on H2 would replace their CLOBs on every poll)
+     * @param reported what Port shows now; null keeps the stored value
+     */
     public boolean reschedule(String runId, ObjectNode newState, ObjectNode reported, long nextPollAt, long pollIntervalMs) {
         long now = clock.millis();
-        return update("reschedule " + runId, "UPDATE tracked_run SET state_json = ?, reported_json = ?, "
-                        + "next_poll_at = CASE WHEN poll_now = 1 THEN ? ELSE ? END, poll_now = 0, poll_interval_ms = ?, "
-                        + "poll_count = poll_count + 1, updated_at = ?, lease_owner = NULL, lease_until = NULL "
-                        + "WHERE run_id = ? AND status = 'TRACKING' AND lease_owner = ?",
-                json(newState), json(reported), Math.min(nextPollAt, now), nextPollAt, pollIntervalMs, now, runId,
-                settings.replicaId()) == 1;
+        List<Object> params = new ArrayList<>();
+        StringBuilder sql = new StringBuilder("UPDATE tracked_run SET ");
+        if (newState != null) {
+            sql.append("state_json = ?, ");
+            params.add(json(newState));
+        }
+        if (reported != null) {
+            sql.append("reported_json = ?, ");
+            params.add(json(reported));
+        }
+        sql.append("next_poll_at = CASE WHEN poll_now = 1 THEN ? ELSE ? END, poll_now = 0, poll_interval_ms = ?, "
+                + "poll_count = poll_count + 1, updated_at = ?, lease_owner = NULL, lease_until = NULL "
+                + "WHERE run_id = ? AND status = 'TRACKING' AND lease_owner = ?");
+        params.addAll(List.of(Math.min(nextPollAt, now), nextPollAt, pollIntervalMs, now, runId, settings.replicaId()));
+        return update("reschedule " + runId, sql.toString(), params.toArray()) == 1;
     }
 
     /**

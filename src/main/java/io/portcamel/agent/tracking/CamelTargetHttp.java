@@ -34,6 +34,7 @@ public class CamelTargetHttp implements TargetHttp {
                 m.setHeader("Content-Type", "application/json");
                 m.setBody(body.toString());
             }
+            // the enum camel-http wants (from a String, Camel searched its converter registry on every call)
             m.setHeader(Exchange.HTTP_METHOD, io.portcamel.agent.targets.TargetCall.httpMethod(method));
             m.setHeader(Exchange.HTTP_URI, url);
         });

@@ -116,15 +116,75 @@ public class TrackingService {
         LOG.info("run {}: tracking with {} (deadline in {} s)", run.runId(), spec.type(), (deadline - now) / 1000);
     }
 
-    /** Runs due for a poll, leased to this replica; each tick also says this replica is alive and ends cut-off runs. */
+    /** How long one tick of the tracking timer may go on leasing batches; the timer fires again at once after it. */
+    static final long MAX_TICK_MILLIS = 10_000;
+    /** The heartbeat and the watchdog run at most this often, however many batches a tick leases. */
+    static final long WATCH_EVERY_MILLIS = 1_000;
+
+    private final Object tickLock = new Object();
+    /** Start of the current tick's leasing (-1: between ticks). */
+    private long tickStartedAt = -1;
+    private boolean lastLeaseFull;
+    /** When the heartbeat and watchdog last ran (-1: never). */
+    private long lastWatchAt = -1;
+
+    /**
+     * Up to {@code TRACKING_BATCH_SIZE} runs due for a poll, leased to this replica. At most once a second it also says
+     * this replica is alive (heartbeat) and ends cut-off runs (watchdog).
+     */
     public List<TrackedRun> leaseDue() {
-        try {
-            store.heartbeat();
-            endCutOffRuns();
-        } catch (RuntimeException e) {
-            LOG.warn("watchdog: {}", e.getMessage());
+        long now = clock.millis();
+        boolean watch;
+        synchronized (tickLock) {
+            watch = lastWatchAt < 0 || now - lastWatchAt >= WATCH_EVERY_MILLIS || now < lastWatchAt;
+            if (watch) {
+                lastWatchAt = now;
+            }
         }
-        return store.leaseDue(settings.batchSize());
+        if (watch) {
+            try {
+                store.heartbeat();
+                endCutOffRuns();
+            } catch (RuntimeException e) {
+                LOG.warn("watchdog: {}", e.getMessage());
+            }
+        }
+        List<TrackedRun> leased;
+        try {
+            leased = store.leaseDue(settings.batchSize());
+        } catch (RuntimeException e) {
+            synchronized (tickLock) {
+                tickStartedAt = -1; // the loop ends with the error: the next tick starts afresh
+            }
+            throw e;
+        }
+        synchronized (tickLock) {
+            lastLeaseFull = leased.size() >= settings.batchSize();
+        }
+        return leased;
+    }
+
+    /**
+     * The tracking timer's loop condition (routes/tracking.camel.yaml): lease another batch? True for the first batch
+     * of a tick, then as long as the last lease was a full batch (more runs may be due) and the tick is younger than
+     * {@value #MAX_TICK_MILLIS} ms. So a tick polls every run that is due, however many, one batch at a time: leases
+     * are taken only for runs about to be polled, the pool's queue never holds more than a batch, and a slow CI API
+     * slows the tick down instead of piling up leases that expire. One timer route calls it; it is not meant to be
+     * shared by concurrent loops.
+     */
+    public boolean moreDue() {
+        long now = clock.millis();
+        synchronized (tickLock) {
+            if (tickStartedAt < 0) {
+                tickStartedAt = now;
+                return true;
+            }
+            if (lastLeaseFull && now - tickStartedAt < MAX_TICK_MILLIS && now >= tickStartedAt) {
+                return true;
+            }
+            tickStartedAt = -1;
+            return false;
+        }
     }
 
     /** How long a run may stay accepted-but-unfinished before the watchdog calls it cut off (set by the wiring). */
@@ -190,19 +250,22 @@ public class TrackingService {
                 }
                 long next = Math.min(tracked.pollIntervalMs() * 2, settings.maxPollIntervalSeconds() * 1000);
                 LOG.warn("run {}: {} poll failed, next try in {} s: {}", run.runId(), tracked.trackerType(), next / 1000, e.getMessage());
-                store.reschedule(run.runId(), tracked.state(), tracked.reported(), now + next, next);
+                store.reschedule(run.runId(), null, null, now + next, next); // state and what Port shows: unchanged
                 return;
             }
-            if (!store.renewLease(run.runId())) {
+            ObjectNode reported = tracked.reported().deepCopy();
+            ObjectNode patch = changes(result, reported);
+            boolean news = !result.newLogLines().isEmpty() || !patch.isEmpty() || result.terminal() != null;
+            // only news needs the lease checked first (a statement per poll saved on the common, unchanged poll): a
+            // reschedule is saved only by the lease holder anyway, so a replica that lost the lease changes nothing
+            if (news && !store.renewLease(run.runId())) {
                 // the poll outlasted the lease: another replica may have the run now, so this one says nothing
                 LOG.warn("run {}: lease lost during a slow poll; leaving the run to the replica that holds it", run.runId());
                 return;
             }
-            ObjectNode reported = tracked.reported().deepCopy();
             for (String line : result.newLogLines()) {
                 logOrThrow(run, line);
             }
-            ObjectNode patch = changes(result, reported);
             if (result.terminal() != null) {
                 finish(run, tracked, result.terminal().success(), result.terminal().summary(), result, patch);
                 return;
@@ -210,18 +273,19 @@ public class TrackingService {
             if (!patch.isEmpty()) {
                 reporter.patch(run, patch);
             }
-            boolean changed = !result.newLogLines().isEmpty() || !patch.isEmpty();
             long base = seconds(null, settings.pollIntervalSeconds()) * 1000;
-            long interval = result.pollSoon() ? 0 : changed ? Math.min(base, tracked.pollIntervalMs())
+            long interval = result.pollSoon() ? 0 : news ? Math.min(base, tracked.pollIntervalMs())
                     : Math.min(Math.round(tracked.pollIntervalMs() * 1.5), settings.maxPollIntervalSeconds() * 1000);
-            store.reschedule(run.runId(), result.state(), reported, now + interval, Math.max(interval, base));
+            // unchanged JSON is not written again (null keeps the stored value): the common poll only moves the schedule
+            store.reschedule(run.runId(), sameJson(result.state(), tracked.state()) ? null : result.state(),
+                    sameJson(reported, tracked.reported()) ? null : reported, now + interval, Math.max(interval, base));
         } catch (PortApiException e) {
             // Port did not take the update: keep the old state, so the next poll finds the same news and says it again
             LOG.warn("run {}: Port update failed, the poll will be repeated: {}", run.runId(), e.getMessage());
-            store.reschedule(run.runId(), tracked.state(), tracked.reported(), now + tracked.pollIntervalMs(), tracked.pollIntervalMs());
+            store.reschedule(run.runId(), null, null, now + tracked.pollIntervalMs(), tracked.pollIntervalMs());
         } catch (RuntimeException e) {
             LOG.error("run {}: tracking failed unexpectedly, will retry: {}", run.runId(), e.toString(), e);
-            store.reschedule(run.runId(), tracked.state(), tracked.reported(), now + tracked.pollIntervalMs(), tracked.pollIntervalMs());
+            store.reschedule(run.runId(), null, null, now + tracked.pollIntervalMs(), tracked.pollIntervalMs());
         }
     }
 
@@ -293,6 +357,27 @@ public class TrackingService {
             reported.put(field, value);
         }
     }
+
+    /**
+     * Equal JSON, numbers compared by value: a state read back from the store has {@code 7} as an int where the
+     * tracker may have put a long, and that is no change.
+     */
+    static boolean sameJson(JsonNode a, JsonNode b) {
+        return a == b || a != null && b != null && a.equals(SAME_VALUE, b);
+    }
+
+    private static final java.util.Comparator<JsonNode> SAME_VALUE = (x, y) -> {
+        if (x.equals(y)) {
+            return 0;
+        }
+        if (x.isIntegralNumber() && y.isIntegralNumber()) {
+            return x.bigIntegerValue().equals(y.bigIntegerValue()) ? 0 : 1;
+        }
+        if (x.isNumber() && y.isNumber()) {
+            return x.decimalValue().compareTo(y.decimalValue()) == 0 ? 0 : 1;
+        }
+        return 1;
+    };
 
     private void logOrThrow(RunContext run, String line) {
         switch (run.kind()) {

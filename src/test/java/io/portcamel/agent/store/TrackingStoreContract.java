@@ -240,6 +240,40 @@ abstract class TrackingStoreContract {
     }
 
     @Test
+    void rescheduleWithNothingNewKeepsTheSavedJsonAndMovesTheSchedule() {
+        store.insert(run("r-1", T0));
+        ObjectNode state = store.leaseDue(1).get(0).state().deepCopy().put("phase", "running");
+        ObjectNode reported = JSON.createObjectNode().put("statusLabel", "running");
+        assertTrue(store.reschedule("r-1", state, reported, T0 + 10_000, 10_000));
+        clock.advance(10_000);
+        assertEquals(List.of("r-1"), ids(store.leaseDue(1)));
+        assertTrue(store.reschedule("r-1", null, null, clock.millis() + 10_000, 10_000), "null: the stored JSON stays");
+
+        TrackedRun saved = store.find("r-1").orElseThrow();
+        assertEquals(state, saved.state());
+        assertEquals(reported, saved.reported());
+        assertEquals(T0 + 20_000, saved.nextPollAt());
+        assertEquals(2, saved.pollCount());
+        assertNull(store.status("r-1").orElseThrow().leaseOwner());
+        assertFalse(store.reschedule("r-1", null, null, T0, 1), "only the lease holder saves, news or not");
+    }
+
+    @Test
+    void leasesTakenInOneMillisecondByOneReplicaNeverShareARun() {
+        for (int i = 0; i < 10; i++) {
+            store.insert(run("m-" + i, T0 - i));
+        }
+        List<String> all = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            List<String> batch = ids(store.leaseDue(3)); // the clock stands still: every claim in the same millisecond
+            batch.forEach(id -> assertFalse(all.contains(id), () -> id + " leased twice: " + all + " then " + batch));
+            all.addAll(batch);
+        }
+        assertEquals(10, all.size());
+        assertEquals(List.of("m-9", "m-8", "m-7"), all.subList(0, 3), "oldest due first");
+    }
+
+    @Test
     void endStopsPollingOnceAndForAll() {
         store.insert(run("r-1", T0));
         store.insert(run("r-2", T0));
