@@ -201,16 +201,16 @@ public final class Demo {
     // ------------------------------------------------------------------------------------ the simulated pipelines
 
     private static void scriptPipelines(FakeCircleCi circleci, FakeAzureDevOps azure, FakeWorkOrder paas) {
-        // NEXT scripts go to pipelines in trigger order, which is the Kafka order (one partition, dispatched in turn)
-        // the first CircleCI pipeline triggered: running → success, two workflows
-        circleci.script(FakeCircleCi.NEXT,
+        // scripts by project: the agent handles runs concurrently, so trigger order is not the order runs were sent in
+        // web app: running → success, two workflows
+        circleci.scriptProject(CIRCLE_SLUG,
                 workflows(workflow("build", "running", job("test", "running"), job("lint", "success"))),
                 workflows(workflow("build", "success", job("test", "success"), job("lint", "success")),
                         workflow("deploy", "running", job("ship", "running"))),
                 workflows(workflow("build", "success", job("test", "success"), job("lint", "success")),
                         workflow("deploy", "success", job("ship", "success"))));
-        // the second: its tests fail
-        circleci.script(FakeCircleCi.NEXT,
+        // payments: its tests fail
+        circleci.scriptProject(CIRCLE_FAILING_SLUG,
                 workflows(workflow("build", "running", job("unit", "running"), job("e2e", "running"))),
                 workflows(workflow("build", "failing", job("unit", "failed"), job("e2e", "running"))),
                 workflows(workflow("build", "failed", job("unit", "failed"), job("e2e", "success"))));

@@ -126,6 +126,7 @@ public class FakeCircleCi extends FakeHttpServer {
     private final Map<String, Long> lastNumberBySlug = new LinkedHashMap<>();
     private final Map<String, Long> lastJobNumberBySlug = new HashMap<>();
     private final Deque<List<Snapshot>> nextScripts = new ArrayDeque<>();
+    private final Map<String, List<Snapshot>> projectScripts = new java.util.HashMap<>();
     private int pageSize = 20;
     private long clockTick;
 
@@ -182,6 +183,14 @@ public class FakeCircleCi extends FakeHttpServer {
 
     public void script(String pipelineIdOrNext, Snapshot... snapshots) {
         script(pipelineIdOrNext, Arrays.asList(snapshots));
+    }
+
+    /**
+     * Scripts the next pipeline triggered for a project (before any {@link #NEXT} script): the agent handles runs
+     * concurrently, so the order in which two projects' pipelines are triggered is not the order their runs were sent.
+     */
+    public void scriptProject(String projectSlug, Snapshot... snapshots) {
+        locked(() -> projectScripts.put(projectSlug, List.of(snapshots)));
     }
 
     /**
@@ -248,7 +257,10 @@ public class FakeCircleCi extends FakeHttpServer {
         }
         pipelines.put(id, pipeline);
         PipelineRun run = new PipelineRun(pipeline);
-        if (!nextScripts.isEmpty()) {
+        List<Snapshot> forProject = projectScripts.remove(projectSlug);
+        if (forProject != null) {
+            run.script = forProject;
+        } else if (!nextScripts.isEmpty()) {
             run.script = nextScripts.removeFirst();
         }
         runs.put(id, run);
