@@ -29,6 +29,25 @@ public class AcceptedRuns extends ServiceSupport implements IdempotentRepository
         return added;
     }
 
+    /** As {@link #add(String)}; the exchange remembers that this attempt took the key (a store-outage retry frees it). */
+    @Override
+    public boolean add(org.apache.camel.Exchange exchange, String key) {
+        boolean added = add(key);
+        if (added) {
+            exchange.setVariable("acceptedKey", key);
+        }
+        return added;
+    }
+
+    /**
+     * A run this process accepted but could not send because the store went down: the key is freed before the run is
+     * dispatched again (only while nothing was sent — see the run-workers route). Throws while the store is down.
+     */
+    public void release(String key) {
+        inFlight.remove(key);
+        store.forget(key);
+    }
+
     @Override
     public boolean contains(String key) {
         return store.isAccepted(key);
