@@ -211,6 +211,9 @@ public record AgentSettings(
         p.setProperty("agent.webhook.enabled", String.valueOf(webhookIngressEnabled));
         p.setProperty("agent.webhook.path", webhookIngressPath);
         p.setProperty("agent.live-edits", String.valueOf(liveEdits()));
+        // replicas started together would tick in step, and the one ticking first would lease nearly every run that
+        // comes due: a random phase within the 250 ms tick spreads the polls between them
+        p.setProperty("agent.tracking.first-tick-ms", String.valueOf(1000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(250)));
         Concurrency c = concurrency();
         p.setProperty("agent.runs.concurrency", String.valueOf(c.runs()));
         p.setProperty("agent.port.concurrency", String.valueOf(c.port()));

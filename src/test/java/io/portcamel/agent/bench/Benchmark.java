@@ -523,7 +523,7 @@ public final class Benchmark {
         e.put("KAFKA_CONSUMER_GROUP_ID", CHILD_ORG + ".bench-agent");  // committed offsets: each start reads only its new run
         e.put("CONTROL_THE_PAYLOAD_CONFIG_PATH", mapping.toString());
         e.put("DETAILED_LOGGING", "false");
-        e.put("LOG_LEVEL", "WARNING");
+        e.put("LOG_LEVEL", System.getProperty("bench.childLogLevel", "WARNING"));
         e.put("AGENT_LIVE_EDITS", "false");
         e.put("AGENT_HTTP_PORT", String.valueOf(RunningAgent.freePort()));
         e.put("AGENT_MANAGEMENT_PORT", String.valueOf(mgmt));
