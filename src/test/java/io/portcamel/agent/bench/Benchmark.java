@@ -59,23 +59,23 @@ public final class Benchmark {
     static final String WIDE_TOPIC = "bench.baseline.wide";
     static final String CHILD_ORG = "org_child";
 
-    static final int RUNS = intProp("bench.runs", 1000);
-    static final int SLOW_RUNS = intProp("bench.slowRuns", 60);
-    static final int WIDE_RUNS = intProp("bench.wideRuns", 1500);
-    static final int WIDE_C = intProp("bench.wideConcurrency", 64);
-    static final int PACED_RUNS = intProp("bench.pacedRuns", 1000);
-    static final int PACED_RATE = intProp("bench.pacedRate", 200);
-    static final int LOW_RUNS = intProp("bench.lowRuns", 300);
-    static final int LOW_RATE = intProp("bench.lowRate", 50);
-    static final int WARMUP = intProp("bench.warmup", 1500);
-    static final int SYNC_RUNS = intProp("bench.syncRuns", 100);
+    static final int RUNS = Machine.intProp("bench.runs", 1000);
+    static final int SLOW_RUNS = Machine.intProp("bench.slowRuns", 60);
+    static final int WIDE_RUNS = Machine.intProp("bench.wideRuns", 1500);
+    static final int WIDE_C = Machine.intProp("bench.wideConcurrency", 64);
+    static final int PACED_RUNS = Machine.intProp("bench.pacedRuns", 1000);
+    static final int PACED_RATE = Machine.intProp("bench.pacedRate", 200);
+    static final int LOW_RUNS = Machine.intProp("bench.lowRuns", 300);
+    static final int LOW_RATE = Machine.intProp("bench.lowRate", 50);
+    static final int WARMUP = Machine.intProp("bench.warmup", 1500);
+    static final int SYNC_RUNS = Machine.intProp("bench.syncRuns", 100);
     /** A fresh JVM needs more runs than the in-JVM agent (whose libraries the broker and fakes have warmed) before the JIT settles. */
-    static final int CHILD_WARMUP = intProp("bench.childWarmup", 5000);
-    static final int SLOW_MS = intProp("bench.slowMs", 100);
+    static final int CHILD_WARMUP = Machine.intProp("bench.childWarmup", 5000);
+    static final int SLOW_MS = Machine.intProp("bench.slowMs", 100);
     static final boolean CHILD = Boolean.parseBoolean(System.getProperty("bench.child", "true"));
-    static final int IDLE_SECONDS = intProp("bench.idleSeconds", 5);
-    static final int CHILD_STARTS = Math.max(1, intProp("bench.childStarts", 2));
-    static final int MAX_SECONDS = intProp("bench.maxSeconds", 300);
+    static final int IDLE_SECONDS = Machine.intProp("bench.idleSeconds", 5);
+    static final int CHILD_STARTS = Math.max(1, Machine.intProp("bench.childStarts", 2));
+    static final int MAX_SECONDS = Machine.intProp("bench.maxSeconds", 300);
 
     static {
         // LOG_LEVEL=WARNING as AgentMain#configureLogging applies it (RunningAgent does not), before any logger exists
@@ -621,12 +621,12 @@ public final class Benchmark {
     private static void header() {
         System.out.println("port-camel-agent benchmark (issue 6) — " + ZonedDateTime.now(ZoneOffset.UTC)
                 .format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")));
-        System.out.println("machine: " + Runtime.getRuntime().availableProcessors() + " CPUs (" + cpuModel() + "), "
+        System.out.println("machine: " + Runtime.getRuntime().availableProcessors() + " CPUs (" + Machine.cpuModel() + "), "
                 + "Java " + System.getProperty("java.version") + ", load average at start " + loadAvg());
-        String head = git("rev-parse", "--short", "HEAD");
+        String head = Machine.git("rev-parse", "--short", "HEAD");
         System.out.println("code: " + ("?".equals(head) ? "not a git checkout (" + System.getProperty("user.dir") + ")"
                 : head + ", uncommitted changes in src/main or routes: "
-                + (git("status", "--porcelain", "--", "src/main", "routes").isBlank() ? "none" : "YES (work in progress is measured)")));
+                + (Machine.git("status", "--porcelain", "--", "src/main", "routes").isBlank() ? "none" : "YES (work in progress is measured)")));
         System.out.printf(Locale.ROOT, "sizes: burst %d, slow %d (baseline c%d: %d), paced %d at %d/s, %d at %d/s, synchronized %d, warm-up %d; slow sink %d ms%n",
                 RUNS, SLOW_RUNS, WIDE_C, WIDE_RUNS, PACED_RUNS, PACED_RATE, LOW_RUNS, LOW_RATE, SYNC_RUNS, WARMUP, SLOW_MS);
     }
@@ -806,45 +806,13 @@ public final class Benchmark {
     }
 
     private static long rss(String pid) {
-        return statusKb(pid, "VmRSS:");
+        long kb = Machine.statusKb(pid, "VmRSS:");
+        return kb < 0 ? -1 : kb * 1024;
     }
 
     private static long hwm(String pid) {
-        return statusKb(pid, "VmHWM:");
-    }
-
-    private static long statusKb(String pid, String key) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc", pid, "status"))) {
-                if (line.startsWith(key)) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux, or the process is gone
-        }
-        return -1;
-    }
-
-    private static String git(String... args) {
-        try {
-            List<String> cmd = new ArrayList<>(List.of("git"));
-            cmd.addAll(List.of(args));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes()).trim();
-            return p.waitFor() == 0 ? out : "?";
-        } catch (Exception e) {
-            return "?";
-        }
-    }
-
-    private static String cpuModel() {
-        try {
-            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse("?");
-        } catch (IOException e) {
-            return "?";
-        }
+        long kb = Machine.statusKb(pid, "VmHWM:");
+        return kb < 0 ? -1 : kb * 1024;
     }
 
     private static String loadAvg() {
@@ -857,9 +825,5 @@ public final class Benchmark {
 
     private static void step(String what) {
         System.out.printf(Locale.ROOT, "[%5.1f s] %s%n", (System.nanoTime() - T_START) / 1e9, what);
-    }
-
-    private static int intProp(String name, int def) {
-        return Integer.parseInt(System.getProperty(name, String.valueOf(def)).trim());
     }
 }

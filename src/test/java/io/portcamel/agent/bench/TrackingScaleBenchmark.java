@@ -81,10 +81,10 @@ import java.util.stream.Stream;
  * Everything is bounded ({@code bench.tracking.maxSeconds}) and cleaned up: agent process killed, database dropped.
  */
 public final class TrackingScaleBenchmark {
-    static final int RUNS = intProp("bench.tracking.runs", 10_000);
-    static final int POLL_SECONDS = intProp("bench.tracking.pollSeconds", 10);
-    static final int WARMUP_SECONDS = intProp("bench.tracking.warmupSeconds", 30);
-    static final int WINDOW_SECONDS = intProp("bench.tracking.windowSeconds", 60);
+    static final int RUNS = Machine.intProp("bench.tracking.runs", 10_000);
+    static final int POLL_SECONDS = Machine.intProp("bench.tracking.pollSeconds", 10);
+    static final int WARMUP_SECONDS = Machine.intProp("bench.tracking.warmupSeconds", 30);
+    static final int WINDOW_SECONDS = Machine.intProp("bench.tracking.windowSeconds", 60);
     static final double CHANGE_FRACTION = Double.parseDouble(System.getProperty("bench.tracking.changeFraction", "0.01"));
     static final String XMX = System.getProperty("bench.tracking.xmx", "512m");
     static final String STORE = System.getProperty("bench.tracking.store", "auto"); // auto | postgresql | h2
@@ -94,9 +94,9 @@ public final class TrackingScaleBenchmark {
     static final String PG_DB = "port_agent_bench_tracking";
     /** Extra agent settings, e.g. {@code -Dbench.tracking.agentEnv=TRACKING_POOL_SIZE=8,TRACKING_BATCH_SIZE=500}. */
     static final String AGENT_ENV = System.getProperty("bench.tracking.agentEnv", "");
-    static final int MAX_SECONDS = intProp("bench.tracking.maxSeconds", 285);
+    static final int MAX_SECONDS = Machine.intProp("bench.tracking.maxSeconds", 285);
     /** Latency of every CircleCI answer (ms): 0 is the fast fake of issue 6; e.g. 50 plays a real API's round trip. */
-    static final int CI_LATENCY_MS = intProp("bench.tracking.ciLatencyMs", 0);
+    static final int CI_LATENCY_MS = Machine.intProp("bench.tracking.ciLatencyMs", 0);
     static final double CORE_TARGET = 1.0;
     static final long HEAP_TARGET_MB = 512;
 
@@ -209,7 +209,7 @@ public final class TrackingScaleBenchmark {
             Thread.sleep(Math.max(1, Math.min(2000, TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime()))));
             alive(p);
             Map<String, Double> m = metrics(mgmt);
-            samples.add(new double[]{m.getOrDefault("heap", Double.NaN) / 1048576.0, statusKb(pid, "VmRSS:") / 1024.0,
+            samples.add(new double[]{m.getOrDefault("heap", Double.NaN) / 1048576.0, Machine.statusKb(String.valueOf(pid), "VmRSS:") / 1024.0,
                     m.getOrDefault("threads", Double.NaN)});
             if (System.nanoTime() >= nextPrint) {
                 long g = circleci.pipelineGets();
@@ -786,19 +786,6 @@ public final class TrackingScaleBenchmark {
         }
     }
 
-    private static long statusKb(long pid, String key) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
-                if (line.startsWith(key)) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // gone
-        }
-        return -1;
-    }
-
     // ---------------------------------------------------------------- Port requests
 
     private static List<LoggedRequest> portRequests(int skip, long from, long to) {
@@ -846,8 +833,8 @@ public final class TrackingScaleBenchmark {
         out.append("\n=== Tracking at scale (issue 6): ").append(RUNS).append(" tracked CircleCI runs, each polled every ")
                 .append(POLL_SECONDS).append(" s ===\n");
         out.append(String.format(Locale.ROOT, "date %s, commit %s, %d CPUs (%s), Java %s%n",
-                ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ISO_LOCAL_DATE), git("rev-parse", "--short", "HEAD"),
-                Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("java.version")));
+                ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ISO_LOCAL_DATE), Machine.git("rev-parse", "--short", "HEAD"),
+                Runtime.getRuntime().availableProcessors(), Machine.cpuModel(), System.getProperty("java.version")));
         out.append("agent: ").append(fig("command")).append(" (ready in ").append(fig("ready")).append("); ")
                 .append(fig("agentEnv")).append('\n');
         out.append("store: ").append(fig("store")).append("; seeded ").append(fig("seed")).append(" (Port message ")
@@ -987,32 +974,7 @@ public final class TrackingScaleBenchmark {
         }
     }
 
-    private static String git(String... args) {
-        try {
-            List<String> cmd = new ArrayList<>(List.of("git"));
-            cmd.addAll(List.of(args));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes()).trim();
-            return p.waitFor() == 0 ? out : "?";
-        } catch (Exception e) {
-            return "?";
-        }
-    }
-
-    private static String cpuModel() {
-        try {
-            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse("?");
-        } catch (IOException e) {
-            return "?";
-        }
-    }
-
     private static void step(String what) {
         System.out.printf(Locale.ROOT, "[%5.1f s] %s%n", (System.nanoTime() - T_START) / 1e9, what);
-    }
-
-    private static int intProp(String name, int def) {
-        return Integer.parseInt(System.getProperty(name, String.valueOf(def)).trim());
     }
 }

@@ -1,26 +1,22 @@
 package io.portcamel.agent.e2e;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpServer;
 
 import io.portcamel.agent.RunningAgent;
 import io.portcamel.agent.TestSecrets;
 import io.portcamel.agent.testsupport.EmbeddedKafka;
 import io.portcamel.agent.testsupport.FakePort;
+import io.portcamel.agent.testsupport.JsonTarget;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -40,12 +36,9 @@ class ConcurrentRunsTest {
 
     static EmbeddedKafka kafka;
     static FakePort port;
-    static HttpServer target;
+    static JsonTarget target;
     static RunningAgent agent;
     static final CountDownLatch RELEASE_HELD = new CountDownLatch(1);
-    static final AtomicInteger IN_FLIGHT = new AtomicInteger();
-    static final AtomicInteger MAX_IN_FLIGHT = new AtomicInteger();
-    static final AtomicInteger CALLS = new AtomicInteger();
 
     @BeforeAll
     static void start() throws Exception {
@@ -53,31 +46,13 @@ class ConcurrentRunsTest {
         kafka.createTopic(RUNS, 1);
         kafka.createTopic(ORG + ".change.log", 1);
         port = new FakePort("test-client-id", TestSecrets.CLIENT_SECRET);
-        target = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        target.setExecutor(Executors.newFixedThreadPool(32));
-        target.createContext("/", exchange -> {
-            int now = IN_FLIGHT.incrementAndGet();
-            MAX_IN_FLIGHT.accumulateAndGet(now, Math::max);
-            CALLS.incrementAndGet();
-            try {
-                exchange.getRequestBody().readAllBytes();
-                if (exchange.getRequestURI().getPath().startsWith("/hold")) {
-                    RELEASE_HELD.await(60, TimeUnit.SECONDS);
-                } else {
-                    Thread.sleep(100);
-                }
-                byte[] body = "{\"ok\":true}".getBytes(StandardCharsets.UTF_8);
-                exchange.getResponseHeaders().add("Content-Type", "application/json");
-                exchange.sendResponseHeaders(200, body.length);
-                exchange.getResponseBody().write(body);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                IN_FLIGHT.decrementAndGet();
-                exchange.close();
+        target = JsonTarget.start(path -> {
+            if (path.startsWith("/hold")) {
+                RELEASE_HELD.await(60, TimeUnit.SECONDS);
+            } else {
+                Thread.sleep(100);
             }
         });
-        target.start();
         Map<String, String> env = new HashMap<>(RunningAgent.baseEnv(port.baseUrl()));
         env.put("PORT_ORG_ID", ORG);
         env.put("KAFKA_CONSUMER_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
@@ -93,11 +68,11 @@ class ConcurrentRunsTest {
         RELEASE_HELD.countDown();
         if (agent != null) agent.close();
         if (port != null) port.close();
-        if (target != null) target.stop(0);
+        if (target != null) target.close();
     }
 
     private static String url(String path) {
-        return "http://127.0.0.1:" + target.getAddress().getPort() + path;
+        return target.url(path);
     }
 
     private static String run(String runId, String path) {
@@ -119,7 +94,7 @@ class ConcurrentRunsTest {
         Thread.sleep(1500); // a few polls: any commit the agent would make is made by now
         long committed = kafka.committedOffset(GROUP, RUNS, 0);
         assertTrue(committed <= 0, "the committed offset passed the unfinished run at offset 0: " + committed);
-        int max = MAX_IN_FLIGHT.get();
+        int max = target.maxInFlight();
         assertTrue(max >= 2 && max <= PER_TARGET, "calls in flight at once to the one target host: " + max
                 + " (expected 2.." + PER_TARGET + ": concurrent, and never over TARGET_MAX_CONCURRENCY)");
 
@@ -130,7 +105,7 @@ class ConcurrentRunsTest {
             Thread.sleep(100);
         }
         assertEquals(FAST_RUNS + 1, kafka.committedOffset(GROUP, RUNS, 0), "every run handled: the commit reaches the end");
-        assertEquals(FAST_RUNS + 1, CALLS.get(), "one target call per run");
+        assertEquals(FAST_RUNS + 1, target.calls(), "one target call per run");
 
         // Port: a plain run's port-agent lines arrive as one call (two when the outbox sends the first ones early)
         long portCalls = port.allRequests().stream().filter(r -> r.getUrl().contains("/runs/r_fast_")).count();

@@ -1,28 +1,23 @@
 package io.portcamel.agent.e2e;
 
-import com.sun.net.httpserver.HttpServer;
 
 import io.portcamel.agent.RunningAgent;
 import io.portcamel.agent.TestSecrets;
 import io.portcamel.agent.testsupport.EmbeddedKafka;
 import io.portcamel.agent.testsupport.FakePort;
+import io.portcamel.agent.testsupport.JsonTarget;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,9 +37,7 @@ class RebalanceTest {
 
     static EmbeddedKafka kafka;
     static FakePort port;
-    static HttpServer target;
-    static final Map<String, AtomicInteger> TRIGGERS = new ConcurrentHashMap<>();
-    static final AtomicInteger CALLS = new AtomicInteger();
+    static JsonTarget target;
     static Map<String, String> env;
 
     @BeforeAll
@@ -53,26 +46,7 @@ class RebalanceTest {
         kafka.createTopic(RUNS, 2);
         kafka.createTopic(ORG + ".change.log", 1);
         port = new FakePort("test-client-id", TestSecrets.CLIENT_SECRET);
-        target = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        target.setExecutor(Executors.newFixedThreadPool(16));
-        target.createContext("/t/", exchange -> {
-            String runId = exchange.getRequestURI().getPath().substring(3);
-            TRIGGERS.computeIfAbsent(runId, k -> new AtomicInteger()).incrementAndGet();
-            CALLS.incrementAndGet();
-            try {
-                exchange.getRequestBody().readAllBytes();
-                Thread.sleep(300);
-                byte[] body = "{\"ok\":true}".getBytes(StandardCharsets.UTF_8);
-                exchange.getResponseHeaders().add("Content-Type", "application/json");
-                exchange.sendResponseHeaders(200, body.length);
-                exchange.getResponseBody().write(body);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                exchange.close();
-            }
-        });
-        target.start();
+        target = JsonTarget.start(path -> Thread.sleep(300));
         env = new HashMap<>(RunningAgent.baseEnv(port.baseUrl()));
         env.put("PORT_ORG_ID", ORG);
         env.put("KAFKA_CONSUMER_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
@@ -86,12 +60,12 @@ class RebalanceTest {
     @AfterAll
     static void stop() {
         if (port != null) port.close();
-        if (target != null) target.stop(0);
+        if (target != null) target.close();
     }
 
     @Test
     void partitionsMoveMidBurstWithoutLosingOrRepeatingARun() throws Exception {
-        String url = "http://127.0.0.1:" + target.getAddress().getPort() + "/t/";
+        String url = target.url("/t/");
         List<String> runIds = new ArrayList<>();
         long[] end = new long[2];
         try (RunningAgent first = RunningAgent.start(env)) {
@@ -103,7 +77,7 @@ class RebalanceTest {
             }
             assertTrue(end[0] > 0 && end[1] > 0, "runs on both partitions");
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (CALLS.get() < 6 && System.nanoTime() < deadline) {
+            while (target.calls() < 6 && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
             // the second agent joins while the first is busy: the group rebalances mid-burst
@@ -120,8 +94,8 @@ class RebalanceTest {
                 assertEquals(end[1], kafka.committedOffset(GROUP, RUNS, 1), "partition 1 committed to its end");
             }
         }
-        List<String> notOnce = runIds.stream().filter(r -> TRIGGERS.getOrDefault(r, new AtomicInteger()).get() != 1).toList();
-        assertEquals(List.of(), notOnce, "runs not triggered exactly once: " + TRIGGERS);
+        List<String> notOnce = runIds.stream().filter(r -> target.calls("/t/" + r) != 1).toList();
+        assertEquals(List.of(), notOnce, "runs not triggered exactly once");
         for (String runId : runIds) {
             assertEquals(1, port.logMessages(runId).stream().filter(m -> m.startsWith("Port agent finished")).count(),
                     port.describe(runId));

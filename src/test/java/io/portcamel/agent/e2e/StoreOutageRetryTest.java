@@ -1,18 +1,16 @@
 package io.portcamel.agent.e2e;
 
-import com.sun.net.httpserver.HttpServer;
 
 import io.portcamel.agent.RunningAgent;
 import io.portcamel.agent.TestSecrets;
 import io.portcamel.agent.testsupport.EmbeddedKafka;
 import io.portcamel.agent.testsupport.FakePort;
+import io.portcamel.agent.testsupport.JsonTarget;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
@@ -21,7 +19,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -36,8 +33,7 @@ class StoreOutageRetryTest {
 
     static EmbeddedKafka kafka;
     static FakePort port;
-    static HttpServer target;
-    static final AtomicInteger CALLS = new AtomicInteger();
+    static JsonTarget target;
     static String jdbcUrl;
     static RunningAgent agent;
 
@@ -47,17 +43,7 @@ class StoreOutageRetryTest {
         kafka.createTopic(RUNS, 1);
         kafka.createTopic(ORG + ".change.log", 1);
         port = new FakePort("test-client-id", TestSecrets.CLIENT_SECRET);
-        target = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        target.createContext("/deploy", exchange -> {
-            CALLS.incrementAndGet();
-            exchange.getRequestBody().readAllBytes();
-            byte[] body = "{\"ok\":true}".getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        target.start();
+        target = JsonTarget.start(path -> { });
         jdbcUrl = "jdbc:h2:mem:outage-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
         Map<String, String> env = new HashMap<>(RunningAgent.baseEnv(port.baseUrl()));
         env.put("PORT_ORG_ID", ORG);
@@ -72,7 +58,7 @@ class StoreOutageRetryTest {
     static void stop() throws Exception {
         if (agent != null) agent.close();
         if (port != null) port.close();
-        if (target != null) target.stop(0);
+        if (target != null) target.close();
     }
 
     private static void sql(String statement) throws Exception {
@@ -85,15 +71,15 @@ class StoreOutageRetryTest {
     void aRunAcceptedButNotSentIsDispatchedAgainOnceTheStoreIsBack() throws Exception {
         sql("ALTER TABLE port_outbox RENAME TO port_outbox_away");
         try {
-            String url = "http://127.0.0.1:" + target.getAddress().getPort() + "/deploy";
+            String url = target.url("/deploy");
             kafka.send(RUNS, "r_outage", PortMessages.signed(KafkaToCircleCiTest.webhookRun("r_outage", url, false)).toString());
             Thread.sleep(3000); // accepted, then its first log lines cannot be queued: the worker keeps trying
-            assertEquals(0, CALLS.get(), "nothing may be sent before the run's first lines are in the store");
+            assertEquals(0, target.calls(), "nothing may be sent before the run's first lines are in the store");
         } finally {
             sql("ALTER TABLE port_outbox_away RENAME TO port_outbox");
         }
         port.awaitLog("r_outage", m -> m.startsWith("Port agent finished"), Duration.ofSeconds(30));
-        assertEquals(1, CALLS.get(), "triggered exactly once");
+        assertEquals(1, target.calls(), "triggered exactly once");
         assertEquals(List.of("An action message has been received", "Preparing the payload for the request",
                 "Sending the request", "Action invocation has completed successfully with status code: 200, response: {\"ok\":true}",
                 "Port agent finished processing the action run"), port.logMessages("r_outage"));
