@@ -178,6 +178,7 @@ public final class Benchmark {
         // the agent's concurrency, stated (these are the defaults): the baseline gets the same
         env.put("AGENT_RUN_CONCURRENCY", String.valueOf(WIDE_C));
         env.put("TARGET_MAX_CONCURRENCY", String.valueOf(WIDE_C));
+        env.put("PORT_MAX_CONCURRENCY", System.getProperty("bench.portConcurrency", "8"));
         int mgmt = RunningAgent.freePort();
         Map<String, String> overrides = Map.of(
                 "camel.management.port", String.valueOf(mgmt),
