@@ -217,7 +217,8 @@ public record AgentSettings(
         Concurrency c = concurrency();
         p.setProperty("agent.runs.concurrency", String.valueOf(c.runs()));
         p.setProperty("agent.port.concurrency", String.valueOf(c.port()));
-        p.setProperty("agent.http.connections-per-host", String.valueOf(c.connectionsPerHost()));
+        p.setProperty("agent.http.connections-per-host",
+                String.valueOf(c.connectionsPerHost(io.portcamel.agent.store.StoreSettings.from(env).poolSize())));
         p.setProperty("agent.http.connections-total", String.valueOf(c.connectionsTotal()));
         return p;
     }

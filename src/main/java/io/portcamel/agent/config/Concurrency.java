@@ -20,9 +20,12 @@ public record Concurrency(int runs, int perTarget, int port) {
                 between(env, "PORT_MAX_CONCURRENCY", 8, 1, 64));
     }
 
-    /** HttpClient's pool: every worker may hold a connection to one host (targets, Port or a CI API). */
-    public int connectionsPerHost() {
-        return Math.max(Math.max(perTarget, port), 20);
+    /**
+     * HttpClient's pool (one for all camel-http endpoints): every worker may hold a connection to one host — a target,
+     * Port, or the CI API the {@code trackingPool} polls (camel-http's default, 20 per host, would be the limit).
+     */
+    public int connectionsPerHost(int trackingPool) {
+        return Math.max(Math.max(perTarget, port), Math.max(trackingPool, 20));
     }
 
     public int connectionsTotal() {

@@ -58,7 +58,7 @@ public class KafkaOffsets {
         }
     }
 
-    /** Records taken and not yet ended, over all partitions (the in-flight gauge). */
+    /** Records taken and not yet ended, over all partitions. */
     public int inFlight() {
         return partitions.values().stream().mapToInt(Partition::inFlight).sum();
     }

@@ -56,15 +56,6 @@ public class PortOutbox {
         return store.outboxRuns(RUNS_PER_PASS);
     }
 
-    /** One pass over the runs with updates due, one after the other; returns how many updates were delivered. */
-    public int deliverDue() {
-        int delivered = 0;
-        for (String runId : dueRuns()) {
-            delivered += deliverRun(runId);
-        }
-        return delivered;
-    }
-
     /**
      * Delivers one run's due updates in order; stops at the first that Port did not take (it is retried later, the
      * later ones wait for it). Log lines queued one after the other are sent as one log call, joined by new lines:

@@ -50,12 +50,6 @@ public class TargetLimits {
         }
     }
 
-    /** Calls in flight to a host (for tests and the metrics). */
-    public int inFlight(String url) {
-        Semaphore s = hosts.get(hostOf(url));
-        return s == null ? 0 : perHost - s.availablePermits();
-    }
-
     static String hostOf(String url) {
         try {
             URI u = URI.create(url);

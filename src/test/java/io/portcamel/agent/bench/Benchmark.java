@@ -102,19 +102,10 @@ public final class Benchmark {
     private Benchmark() { }
 
     public static void main(String[] args) throws Exception {
-        Thread watchdog = new Thread(() -> {
-            try {
-                Thread.sleep(TimeUnit.SECONDS.toMillis(MAX_SECONDS));
-            } catch (InterruptedException e) {
-                return;
-            }
+        Machine.watchdog(MAX_SECONDS, () -> {
             System.out.println("\n!! benchmark exceeded bench.maxSeconds=" + MAX_SECONDS + " s; partial results:");
             printReport();
-            System.out.flush();
-            Runtime.getRuntime().halt(3);
-        }, "bench-watchdog");
-        watchdog.setDaemon(true);
-        watchdog.start();
+        });
 
         header();
         // -Dbench.jfr=FILE: a JFR profile of the whole run (the JVM is halted at the end, so it is dumped by hand)

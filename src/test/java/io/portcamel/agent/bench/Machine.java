@@ -49,4 +49,20 @@ final class Machine {
     static int intProp(String name, int def) {
         return Integer.parseInt(System.getProperty(name, String.valueOf(def)).trim());
     }
+
+    /** After {@code seconds}: {@code onTimeout} (partial report, clean-up), then the JVM is halted with 3. */
+    static void watchdog(int seconds, Runnable onTimeout) {
+        Thread watchdog = new Thread(() -> {
+            try {
+                Thread.sleep(java.util.concurrent.TimeUnit.SECONDS.toMillis(seconds));
+            } catch (InterruptedException e) {
+                return;
+            }
+            onTimeout.run();
+            System.out.flush();
+            Runtime.getRuntime().halt(3);
+        }, "bench-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
+    }
 }

@@ -24,7 +24,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -130,20 +129,11 @@ public final class TrackingScaleBenchmark {
 
     public static void main(String[] args) throws Exception {
         Files.createDirectories(OUT);
-        Thread watchdog = new Thread(() -> {
-            try {
-                Thread.sleep(TimeUnit.SECONDS.toMillis(MAX_SECONDS));
-            } catch (InterruptedException e) {
-                return;
-            }
+        Machine.watchdog(MAX_SECONDS, () -> {
             System.out.println("\n!! the benchmark exceeded bench.tracking.maxSeconds=" + MAX_SECONDS + " s; partial results:");
             report();
             cleanup();
-            System.out.flush();
-            Runtime.getRuntime().halt(3);
-        }, "bench-watchdog");
-        watchdog.setDaemon(true);
-        watchdog.start();
+        });
         Runtime.getRuntime().addShutdownHook(new Thread(TrackingScaleBenchmark::cleanup, "bench-cleanup"));
 
         int code = 0;
@@ -541,7 +531,7 @@ public final class TrackingScaleBenchmark {
         Path app = OUT.resolve("app");
         deleteTree(app);
         Files.createDirectories(app);
-        copyTree(Path.of("routes"), app.resolve("routes"));
+        io.portcamel.agent.testsupport.TestFiles.copyTree(Path.of("routes"), app.resolve("routes"));
         Files.copy(Path.of("application.properties"), app.resolve("application.properties"));
         Files.copy(Path.of("invocations.json"), app.resolve("invocations.json"));
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + XMX,
@@ -947,19 +937,6 @@ public final class TrackingScaleBenchmark {
             return p.waitFor() == 0 ? Long.parseLong(out) : 100;
         } catch (Exception e) {
             return 100;
-        }
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> files = Files.walk(from)) {
-            for (Path f : files.sorted(Comparator.naturalOrder()).toList()) {
-                Path target = to.resolve(from.relativize(f).toString());
-                if (Files.isDirectory(f)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(f, target, StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
         }
     }
 

@@ -8,15 +8,12 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * {@code java -jar <abs>/target/port-camel-agent.jar ARGS} as a real OS process, started the way the Dockerfile's
@@ -53,7 +50,7 @@ final class AgentProcess implements AutoCloseable {
             throw new IllegalStateException(JAR + " is missing: run the ITs through `mvn verify` (package first)");
         }
         Path dir = Files.createTempDirectory(parent, "app");
-        copyTree(HOME.resolve("routes"), dir.resolve("routes"));
+        io.portcamel.agent.testsupport.TestFiles.copyTree(HOME.resolve("routes"), dir.resolve("routes"));
         Files.copy(HOME.resolve("application.properties"), dir.resolve("application.properties"));
         Files.copy(HOME.resolve("invocations.json"), dir.resolve("invocations.json"));
         return dir;
@@ -163,19 +160,6 @@ final class AgentProcess implements AutoCloseable {
             return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> files = Files.walk(from)) {
-            for (Path f : files.sorted(Comparator.naturalOrder()).toList()) {
-                Path target = to.resolve(from.relativize(f).toString());
-                if (Files.isDirectory(f)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(f, target, StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
         }
     }
 }
